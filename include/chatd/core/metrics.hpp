@@ -1,0 +1,57 @@
+// Process metrics in Prometheus text exposition format: HTTP requests by route,
+// method and status, a latency histogram per route, and gauges read on scrape
+// (database pool use, open connections). Thread-safe.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+namespace chatd {
+
+class Metrics {
+ public:
+  static constexpr std::array<double, 14> kLatencyBuckets = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+      0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   2.5};
+
+  void observe_request(std::string_view route, std::string_view method, int status,
+                       double seconds);
+
+  // A monotonically increasing counter that callers bump directly.
+  std::atomic<std::uint64_t>& counter(const std::string& name, const std::string& help);
+  // A value computed at scrape time.
+  void gauge(const std::string& name, const std::string& help, std::function<double()> read);
+
+  std::string render() const;
+
+ private:
+  struct Histogram {
+    std::array<std::uint64_t, kLatencyBuckets.size()> buckets{};
+    std::uint64_t count = 0;
+    double sum = 0;
+  };
+  struct Counter {
+    std::string help;
+    std::atomic<std::uint64_t> value{0};
+  };
+  struct Gauge {
+    std::string help;
+    std::function<double()> read;
+  };
+
+  mutable std::mutex mu_;
+  std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
+  std::map<std::string, Histogram> latency_;
+  std::map<std::string, Counter> counters_;
+  std::map<std::string, Gauge> gauges_;
+};
+
+}  // namespace chatd

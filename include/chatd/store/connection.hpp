@@ -1,0 +1,32 @@
+// One PostgreSQL connection, owned by one worker thread of the DbPool. It
+// connects lazily and reconnects after a loss; libpqxx stays behind the pimpl so
+// that nothing above the store sees it.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace chatd::store {
+
+// The database cannot be reached or the connection broke mid-call. Mapped to
+// 503 `unavailable`; the connection is re-established on its next use.
+struct Unavailable : std::runtime_error {
+  explicit Unavailable(const std::string& what) : std::runtime_error(what) {}
+};
+
+class Connection {
+ public:
+  explicit Connection(std::string url);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  struct Impl;  // defined in src/store/pg.hpp, used only by store sources
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chatd::store

@@ -1,0 +1,30 @@
+// Users table. Each call is one transaction on the given connection.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chatd/model/user.hpp"
+
+namespace chatd::store {
+
+class Connection;
+
+class UserStore {
+ public:
+  explicit UserStore(Connection& conn) : conn_(conn) {}
+
+  // nullopt when the username is taken (also when a concurrent insert won).
+  std::optional<model::User> insert(const std::string& username, const std::string& display_name,
+                                    const std::string& password_hash);
+  std::optional<model::User> find(model::UserId id);
+  std::optional<model::Credentials> credentials(const std::string& username);
+  // Usernames starting with prefix, in username order.
+  std::vector<model::User> search_prefix(const std::string& prefix, int limit);
+
+ private:
+  Connection& conn_;
+};
+
+}  // namespace chatd::store
