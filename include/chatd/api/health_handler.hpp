@@ -1,0 +1,33 @@
+// Operator endpoints: /healthz (process serves), /readyz (database reachable and
+// schema current, not draining), /metrics (Prometheus text).
+#pragma once
+
+#include <atomic>
+#include <vector>
+
+#include "chatd/core/metrics.hpp"
+#include "chatd/http/dispatcher.hpp"
+#include "chatd/store/db_pool.hpp"
+#include "chatd/store/migrations.hpp"
+
+namespace chatd::api {
+
+class HealthHandler {
+ public:
+  HealthHandler(store::DbPool& db, std::vector<store::Migration> migrations, Metrics& metrics,
+                const std::atomic<bool>& draining)
+      : db_(db), migrations_(std::move(migrations)), metrics_(metrics), draining_(draining) {}
+  void register_routes(http::Dispatcher& dispatcher);
+
+ private:
+  Task<http::Response> healthz(http::Request request, http::PathParams params);
+  Task<http::Response> readyz(http::Request request, http::PathParams params);
+  Task<http::Response> metrics(http::Request request, http::PathParams params);
+
+  store::DbPool& db_;
+  const std::vector<store::Migration> migrations_;
+  Metrics& metrics_;
+  const std::atomic<bool>& draining_;
+};
+
+}  // namespace chatd::api

@@ -1,0 +1,47 @@
+// Accounts: registration, login, token sessions, user lookup. Applies the
+// contract's rules; the store does the SQL, the CPU pool does the hashing.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chatd/core/async.hpp"
+#include "chatd/core/expected.hpp"
+#include "chatd/domain/password_hasher.hpp"
+#include "chatd/model/user.hpp"
+
+namespace chatd::store {
+class DbPool;
+}
+
+namespace chatd::domain {
+
+struct Login {
+  std::string token;
+  model::User user;
+};
+
+class AccountService {
+ public:
+  AccountService(store::DbPool& db, WorkerPool& cpu, const PasswordHasher& hasher)
+      : db_(db), cpu_(cpu), hasher_(hasher) {}
+
+  // conflict `username_taken` when the name exists, also under a race.
+  Task<Expected<model::User>> register_user(std::string username, std::string password,
+                                            std::optional<std::string> display_name);
+  // unauthenticated `invalid_credentials`, alike for unknown user and wrong password.
+  Task<Expected<Login>> login(std::string username, std::string password);
+  // The user behind a live token.
+  Task<Expected<model::User>> authenticate(std::string token);
+  Task<Expected<Unit>> logout(std::string token);
+  Task<Expected<model::User>> user(model::UserId id);
+  Task<Expected<std::vector<model::User>>> search(std::string prefix, int limit);
+
+ private:
+  store::DbPool& db_;
+  WorkerPool& cpu_;
+  const PasswordHasher& hasher_;
+};
+
+}  // namespace chatd::domain

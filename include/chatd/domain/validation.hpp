@@ -1,0 +1,33 @@
+// The contract's input rules as pure functions. Each *_problem function returns
+// an empty string when the value is acceptable, otherwise a message naming the
+// field.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "chatd/core/expected.hpp"
+
+namespace chatd::domain {
+
+// Number of Unicode scalar values, or nullopt when `s` is not valid UTF-8
+// (overlong forms, surrogates and values past U+10FFFF are invalid).
+std::optional<std::size_t> utf8_length(std::string_view s);
+
+std::string username_problem(std::string_view username);
+std::string password_problem(std::string_view password);
+std::string display_name_problem(std::string_view display_name);
+
+constexpr int kDefaultPageLimit = 50;
+constexpr int kMaxPageLimit = 200;
+
+// A page `limit` query value: absent gives the default, otherwise 1..200.
+Expected<int> parse_limit(const std::optional<std::string>& raw, int default_limit = kDefaultPageLimit,
+                          int max_limit = kMaxPageLimit);
+
+// A positive 64-bit id from a path segment or query value; `what` names it.
+Expected<std::int64_t> parse_id(std::string_view raw, std::string_view what);
+
+}  // namespace chatd::domain

@@ -1,0 +1,48 @@
+// Everything between a parsed request and its response that is the same for
+// every route: request id, routing (404/405), the handler call, mapping of
+// overload and database loss to 503, a last-resort 500 that never leaks
+// exception text, metrics and the access-log line.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "chatd/core/async.hpp"
+#include "chatd/core/expected.hpp"
+#include "chatd/core/metrics.hpp"
+#include "chatd/http/message.hpp"
+#include "chatd/http/router.hpp"
+
+namespace chatd::http {
+
+using PathParams = std::vector<std::string>;
+using Handler = std::function<Task<Response>(Request, PathParams)>;
+
+class Dispatcher {
+ public:
+  explicit Dispatcher(Metrics& metrics) : metrics_(metrics) {}
+
+  void route(std::string method, std::string pattern, Handler handler);
+  Task<Response> handle(Request request);
+  // For requests the network layer refuses before they are complete (too
+  // large, malformed): the same request id, metrics and access-log line.
+  Response reject(const Request& partial, const Error& error);
+
+ private:
+  Task<Response> invoke(std::size_t route, Request request, PathParams params);
+  void finish(Response& response, const std::string& id, const std::string& method,
+              const std::string& target, const std::string& route_label,
+              std::chrono::steady_clock::time_point started);
+
+  Metrics& metrics_;
+  Router router_;
+  std::vector<Handler> handlers_;
+};
+
+// A request id: the client's X-Request-Id when it is short and printable,
+// otherwise a new random one.
+std::string request_id_for(const Request& request);
+
+}  // namespace chatd::http

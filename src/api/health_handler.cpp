@@ -1,0 +1,51 @@
+#include "chatd/api/health_handler.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "chatd/api/json_io.hpp"
+
+namespace chatd::api {
+
+void HealthHandler::register_routes(http::Dispatcher& d) {
+  d.route("GET", "/healthz", [this](http::Request r, http::PathParams p) { return healthz(std::move(r), std::move(p)); });
+  d.route("GET", "/readyz", [this](http::Request r, http::PathParams p) { return readyz(std::move(r), std::move(p)); });
+  d.route("GET", "/metrics", [this](http::Request r, http::PathParams p) { return metrics(std::move(r), std::move(p)); });
+}
+
+Task<http::Response> HealthHandler::healthz(http::Request, http::PathParams) {
+  co_return json_response(200, {{"status", "ok"}});
+}
+
+Task<http::Response> HealthHandler::readyz(http::Request, http::PathParams) {
+  // The contract's error shape; the message is the reason.
+  auto not_ready = [](const std::string& reason) {
+    return http::error_response(Error::unavailable(reason));
+  };
+  if (draining_.load()) co_return not_ready("shutting down");
+  std::string problem;
+  try {
+    const auto* migrations = &migrations_;
+    auto check = [migrations](store::Connection& c) {
+      return store::schema_problem(c, *migrations);
+    };
+    problem = co_await db_.run<std::string>(check);
+  } catch (const store::Unavailable& e) {
+    co_return not_ready("database unreachable");
+  } catch (const Overloaded&) {
+    co_return not_ready("database pool overloaded");
+  } catch (const std::exception& e) {
+    spdlog::warn("readiness check failed: {}", e.what());
+    co_return not_ready("database check failed");
+  }
+  if (!problem.empty()) co_return not_ready(problem);
+  co_return json_response(200, {{"status", "ready"}});
+}
+
+Task<http::Response> HealthHandler::metrics(http::Request, http::PathParams) {
+  http::Response res;
+  res.content_type = "text/plain; version=0.0.4";
+  res.body = metrics_.render();
+  co_return res;
+}
+
+}  // namespace chatd::api

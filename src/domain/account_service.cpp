@@ -1,0 +1,113 @@
+#include "chatd/domain/account_service.hpp"
+
+#include "chatd/domain/session_tokens.hpp"
+#include "chatd/domain/validation.hpp"
+#include "chatd/store/db_pool.hpp"
+#include "chatd/store/session_store.hpp"
+#include "chatd/store/user_store.hpp"
+
+// Jobs handed to the pools are named locals: see run_on in core/async.hpp.
+
+namespace chatd::domain {
+
+namespace {
+Error invalid_credentials() {
+  return {ErrorKind::unauthenticated, "invalid_credentials", "username or password is wrong"};
+}
+}  // namespace
+
+Task<Expected<model::User>> AccountService::register_user(
+    std::string username, std::string password, std::optional<std::string> display_name) {
+  if (auto p = username_problem(username); !p.empty()) co_return Error::invalid(p);
+  if (auto p = password_problem(password); !p.empty()) co_return Error::invalid(p);
+  if (display_name) {
+    if (auto p = display_name_problem(*display_name); !p.empty()) co_return Error::invalid(p);
+  }
+  std::string name = display_name ? *display_name : username;
+
+  const PasswordHasher* hasher = &hasher_;
+  auto hash_job = [hasher, password](std::size_t) { return hasher->hash(password); };
+  std::string hash = co_await run_on<std::string>(cpu_, hash_job);
+
+  auto insert = [username, name, hash](store::Connection& c) {
+    return store::UserStore(c).insert(username, name, hash);
+  };
+  auto user = co_await db_.run<std::optional<model::User>>(insert);
+  if (!user) co_return Error::conflict("username_taken", "username is already taken");
+  co_return *user;
+}
+
+Task<Expected<Login>> AccountService::login(std::string username, std::string password) {
+  // A malformed username cannot exist; answer exactly as for a wrong password.
+  bool plausible = username_problem(username).empty() && password_problem(password).empty();
+  std::optional<model::Credentials> creds;
+  if (plausible) {
+    auto lookup = [username](store::Connection& c) {
+      return store::UserStore(c).credentials(username);
+    };
+    creds = co_await db_.run<std::optional<model::Credentials>>(lookup);
+  }
+  const PasswordHasher* hasher = &hasher_;
+  std::string stored = creds ? creds->password_hash : std::string();
+  auto verify = [hasher, stored, password](std::size_t) {
+    if (stored.empty()) {
+      hasher->verify_dummy(password);
+      return false;
+    }
+    return hasher->verify(stored, password);
+  };
+  bool ok = co_await run_on<bool>(cpu_, verify);
+  if (!ok) co_return invalid_credentials();
+
+  IssuedToken token = issue_token();
+  model::UserId uid = creds->user.id;
+  std::string token_hash = token.hash;
+  auto insert = [uid, token_hash](store::Connection& c) {
+    store::SessionStore(c).insert(uid, token_hash);
+    return 0;
+  };
+  co_await db_.run<int>(insert);
+  co_return Login{token.token, creds->user};
+}
+
+Task<Expected<model::User>> AccountService::authenticate(std::string token) {
+  if (!looks_like_token(token)) co_return Error::unauthenticated();
+  std::string h = hash_token(token);
+  auto lookup = [h](store::Connection& c) { return store::SessionStore(c).user_for(h); };
+  auto user = co_await db_.run<std::optional<model::User>>(lookup);
+  if (!user) co_return Error::unauthenticated();
+  co_return *user;
+}
+
+Task<Expected<Unit>> AccountService::logout(std::string token) {
+  if (!looks_like_token(token)) co_return Error::unauthenticated();
+  std::string h = hash_token(token);
+  auto revoke = [h](store::Connection& c) { return store::SessionStore(c).revoke(h); };
+  bool revoked = co_await db_.run<bool>(revoke);
+  if (!revoked) co_return Error::unauthenticated();
+  co_return Unit{};
+}
+
+Task<Expected<model::User>> AccountService::user(model::UserId id) {
+  auto lookup = [id](store::Connection& c) { return store::UserStore(c).find(id); };
+  auto user = co_await db_.run<std::optional<model::User>>(lookup);
+  if (!user) co_return Error::not_found("no user with id " + std::to_string(id));
+  co_return *user;
+}
+
+Task<Expected<std::vector<model::User>>> AccountService::search(std::string prefix, int limit) {
+  if (prefix.empty() || prefix.size() > 32) {
+    co_return Error::invalid("prefix must be 1 to 32 characters");
+  }
+  for (char c : prefix) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.')) {
+      co_return Error::invalid("prefix may contain only a-z, 0-9, '_' and '.'");
+    }
+  }
+  auto query = [prefix, limit](store::Connection& c) {
+    return store::UserStore(c).search_prefix(prefix, limit);
+  };
+  co_return co_await db_.run<std::vector<model::User>>(query);
+}
+
+}  // namespace chatd::domain

@@ -1,0 +1,103 @@
+#include "chatd/domain/validation.hpp"
+
+#include <charconv>
+
+namespace chatd::domain {
+
+std::optional<std::size_t> utf8_length(std::string_view s) {
+  std::size_t count = 0;
+  std::size_t i = 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  while (i < n) {
+    unsigned char c = p[i];
+    std::size_t len;
+    std::uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      ++count;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return std::nullopt;
+    }
+    if (i + len > n) return std::nullopt;
+    for (std::size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return std::nullopt;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return std::nullopt;
+    }
+    i += len;
+    ++count;
+  }
+  return count;
+}
+
+std::string username_problem(std::string_view u) {
+  if (u.size() < 3 || u.size() > 32) return "username must be 3 to 32 characters";
+  for (char c : u) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+    if (!ok) return "username may contain only a-z, 0-9, '_' and '.'";
+  }
+  return "";
+}
+
+std::string password_problem(std::string_view p) {
+  if (p.size() < 8 || p.size() > 256) return "password must be 8 to 256 bytes";
+  return "";
+}
+
+std::string display_name_problem(std::string_view d) {
+  auto len = utf8_length(d);
+  if (!len) return "display_name must be valid UTF-8";
+  if (*len < 1 || *len > 64) return "display_name must be 1 to 64 characters";
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    auto c = static_cast<unsigned char>(d[i]);
+    // C0, DEL, and C1 (U+0080..U+009F, encoded C2 80..C2 9F).
+    bool c1 = c == 0xC2 && i + 1 < d.size() && static_cast<unsigned char>(d[i + 1]) <= 0x9F;
+    if (c < 0x20 || c == 0x7F || c1) return "display_name must not contain control characters";
+  }
+  return "";
+}
+
+namespace {
+std::optional<std::int64_t> parse_int(std::string_view raw) {
+  if (raw.empty() || raw.size() > 19) return std::nullopt;
+  for (char c : raw) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  std::int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), v);
+  if (ec != std::errc() || ptr != raw.data() + raw.size()) return std::nullopt;
+  return v;
+}
+}  // namespace
+
+Expected<int> parse_limit(const std::optional<std::string>& raw, int default_limit,
+                          int max_limit) {
+  if (!raw) return default_limit;
+  auto v = parse_int(*raw);
+  if (!v || *v < 1 || *v > max_limit) {
+    return Error::invalid("limit must be an integer from 1 to " + std::to_string(max_limit));
+  }
+  return static_cast<int>(*v);
+}
+
+Expected<std::int64_t> parse_id(std::string_view raw, std::string_view what) {
+  auto v = parse_int(raw);
+  if (!v || *v < 1) return Error::invalid(std::string(what) + " must be a positive integer");
+  return *v;
+}
+
+}  // namespace chatd::domain

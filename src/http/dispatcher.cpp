@@ -1,0 +1,108 @@
+#include "chatd/http/dispatcher.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "chatd/http/errors.hpp"
+#include "chatd/store/connection.hpp"
+
+namespace chatd::http {
+
+void Dispatcher::route(std::string method, std::string pattern, Handler handler) {
+  router_.add(std::move(method), std::move(pattern));
+  handlers_.push_back(std::move(handler));
+}
+
+std::string request_id_for(const Request& request) {
+  if (auto given = request.header("x-request-id")) {
+    bool ok = !given->empty() && given->size() <= 128;
+    for (char c : *given) ok = ok && c > 0x20 && c < 0x7F;
+    if (ok) return *given;
+  }
+  // A per-thread random prefix and a counter: unique and cheap.
+  thread_local std::uint64_t prefix = std::random_device{}() ^
+                                      (static_cast<std::uint64_t>(std::random_device{}()) << 32);
+  thread_local std::uint64_t counter = 0;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%016llx%08llx", static_cast<unsigned long long>(prefix),
+                static_cast<unsigned long long>(++counter & 0xffffffffULL));
+  return buf;
+}
+
+Task<Response> Dispatcher::invoke(std::size_t route, Request request, PathParams params) {
+  std::string id = request.request_id;
+  try {
+    co_return co_await handlers_[route](std::move(request), std::move(params));
+  } catch (const Overloaded& e) {
+    spdlog::warn("request {}: overloaded: {}", id, e.what());
+    co_return error_response(Error::unavailable("server is overloaded, retry shortly"));
+  } catch (const store::Unavailable& e) {
+    spdlog::warn("request {}: {}", id, e.what());
+    co_return error_response(Error::unavailable("database unavailable, retry shortly"));
+  } catch (const std::exception& e) {
+    spdlog::error("request {}: unhandled error: {}", id, e.what());
+  }
+  co_return error_response(Error{});
+}
+
+Task<Response> Dispatcher::handle(Request request) {
+  auto started = std::chrono::steady_clock::now();
+  request.request_id = request_id_for(request);
+  std::string id = request.request_id;
+  std::string method = request.method;
+  std::string target = request.target;
+
+  Response response;
+  std::string route_label = "unmatched";
+  Router::Match match;
+  if (!parse_target(request.target, request.path, request.query)) {
+    match.outcome = Router::Outcome::not_found;
+    request.path.clear();
+  } else {
+    match = router_.match(request.method, request.path);
+  }
+  switch (match.outcome) {
+    case Router::Outcome::not_found:
+      response = request.path.empty()
+                     ? error_response(Error::invalid("malformed percent-encoding in the query"))
+                     : error_response(Error::not_found("no route for " + request.path));
+      break;
+    case Router::Outcome::method_not_allowed:
+      route_label = "method_not_allowed";
+      response = error_response({ErrorKind::method_not_allowed, "method_not_allowed",
+                                 request.method + " is not allowed here"});
+      response.headers.emplace_back("Allow", match.allow);
+      break;
+    case Router::Outcome::found:
+      route_label = router_.pattern(match.route);
+      response = co_await invoke(match.route, std::move(request), std::move(match.params));
+      break;
+  }
+  finish(response, id, method, target, route_label, started);
+  co_return response;
+}
+
+Response Dispatcher::reject(const Request& partial, const Error& error) {
+  auto started = std::chrono::steady_clock::now();
+  Response response = error_response(error);
+  response.close = true;
+  finish(response, request_id_for(partial), partial.method.empty() ? "-" : partial.method,
+         partial.target.empty() ? "-" : partial.target, "rejected", started);
+  return response;
+}
+
+void Dispatcher::finish(Response& response, const std::string& id, const std::string& method,
+                        const std::string& target, const std::string& route_label,
+                        std::chrono::steady_clock::time_point started) {
+  response.headers.emplace_back("X-Request-Id", id);
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  metrics_.observe_request(route_label, method, response.status, seconds);
+  spdlog::info("request id={} method={} target={} route={} status={} duration_ms={:.3f}", id,
+               method, target, route_label, response.status, seconds * 1000.0);
+}
+
+}  // namespace chatd::http

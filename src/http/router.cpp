@@ -1,0 +1,69 @@
+#include "chatd/http/router.hpp"
+
+#include "chatd/http/message.hpp"
+
+namespace chatd::http {
+
+namespace {
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (path.empty() || path.front() != '/') return out;
+  path.remove_prefix(1);
+  for (;;) {
+    auto slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+}  // namespace
+
+std::size_t Router::add(std::string method, std::string pattern) {
+  Route r;
+  r.method = std::move(method);
+  r.pattern = std::move(pattern);
+  for (auto seg : split_path(r.pattern)) {
+    bool placeholder = seg.size() >= 2 && seg.front() == '{' && seg.back() == '}';
+    r.segments.emplace_back(placeholder ? "{}" : std::string(seg));
+  }
+  routes_.push_back(std::move(r));
+  return routes_.size() - 1;
+}
+
+Router::Match Router::match(std::string_view method, std::string_view path) const {
+  Match result;
+  auto segments = split_path(path);
+  if (segments.empty()) return result;
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    const Route& r = routes_[i];
+    if (r.segments.size() != segments.size()) continue;
+    std::vector<std::string> params;
+    bool ok = true;
+    for (std::size_t k = 0; k < segments.size() && ok; ++k) {
+      if (r.segments[k] == "{}") {
+        auto decoded = percent_decode(segments[k], false);
+        ok = decoded && !decoded->empty();
+        if (ok) params.push_back(std::move(*decoded));
+      } else {
+        ok = r.segments[k] == segments[k];
+      }
+    }
+    if (!ok) continue;
+    if (r.method == method) {
+      result.outcome = Outcome::found;
+      result.route = i;
+      result.params = std::move(params);
+      result.allow.clear();
+      return result;
+    }
+    result.outcome = Outcome::method_not_allowed;
+    if (result.allow.find(r.method) == std::string::npos) {
+      if (!result.allow.empty()) result.allow += ", ";
+      result.allow += r.method;
+    }
+  }
+  return result;
+}
+
+}  // namespace chatd::http
