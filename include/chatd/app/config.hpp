@@ -1,0 +1,48 @@
+// Settings: every one is a flag and an environment variable; the flag wins. A
+// wrong value is an error that names the setting.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "chatd/core/expected.hpp"
+
+namespace chatd::app {
+
+struct Config {
+  enum class Command { serve, migrate, help, version };
+  Command command = Command::serve;
+
+  std::string database_url;
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  int threads = 1;
+  int db_pool = 4;
+  int db_queue = 4096;
+  std::string log_level = "info";
+  std::string log_format = "text";
+  std::size_t body_limit = 64 * 1024;
+  std::size_t header_limit = 16 * 1024;
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds read_timeout{10'000};
+  std::chrono::milliseconds shutdown_timeout{10'000};
+  std::string migrations_dir;  // empty: the migrations built into the binary
+  unsigned long long password_hash_ops = 2;
+  std::size_t password_hash_mem_kib = 64 * 1024;
+};
+
+using Environment = std::map<std::string, std::string>;
+
+// args excludes the program name. `cores` sets the defaults that depend on it.
+Expected<Config> parse_config(const std::vector<std::string>& args, const Environment& env,
+                              unsigned cores);
+std::string help_text(unsigned cores);
+
+// "250ms", "10s", "2m", or a bare number of seconds.
+bool parse_duration(const std::string& text, std::chrono::milliseconds& out);
+
+}  // namespace chatd::app

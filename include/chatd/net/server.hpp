@@ -1,0 +1,56 @@
+// The HTTP listener and its connections. Beast lives only in src/net/*.cpp;
+// this header names nothing of it.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace chatd::http {
+class Dispatcher;
+}
+
+namespace chatd::net {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::size_t body_limit = 64 * 1024;
+  std::size_t header_limit = 16 * 1024;
+  // Waiting for the first byte of the next request on a kept-alive connection.
+  std::chrono::milliseconds idle_timeout{60'000};
+  // From the first byte of a request until all of it has arrived.
+  std::chrono::milliseconds read_timeout{10'000};
+  // Writing a response to a client that does not read.
+  std::chrono::milliseconds write_timeout{30'000};
+};
+
+class Server {
+ public:
+  Server(boost::asio::io_context& ioc, ServerOptions options, http::Dispatcher& dispatcher);
+  ~Server();
+
+  // Binds, listens and starts accepting. Returns the bound port (useful when
+  // the requested port is 0). Throws std::system_error when binding fails.
+  std::uint16_t start();
+
+  // Stops accepting and closes connections waiting for a request; requests in
+  // flight finish and their connections then close.
+  void begin_shutdown();
+
+  std::size_t open_connections() const;
+  std::size_t requests_in_flight() const;
+
+  struct State;
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace chatd::net

@@ -1,0 +1,186 @@
+#include "chatd/app/application.hpp"
+
+#include <sys/resource.h>
+
+#include <utility>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "chatd/api/health_handler.hpp"
+#include "chatd/api/sessions_handler.hpp"
+#include "chatd/api/users_handler.hpp"
+#include "chatd/domain/account_service.hpp"
+#include "chatd/http/dispatcher.hpp"
+#include "chatd/net/server.hpp"
+#include "chatd/store/db_pool.hpp"
+#include "chatd/store/migrations.hpp"
+
+namespace chatd::app {
+
+namespace {
+
+std::vector<store::Migration> load(const Config& config) {
+  return config.migrations_dir.empty() ? store::embedded_migrations()
+                                       : store::load_migrations(config.migrations_dir);
+}
+
+// Returns false (after logging why) when the schema cannot be brought current.
+bool apply_pending(const Config& config, const std::vector<store::Migration>& migrations) {
+  // The database may still be starting (containers): retry a connection failure briefly.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      auto report = store::apply_migrations(config.database_url, migrations);
+      spdlog::info("schema at version {} ({} migration(s) applied now)", report.current,
+                   report.applied);
+      return true;
+    } catch (const store::MigrationError& e) {
+      spdlog::critical("migrations: {}", e.what());
+      return false;
+    } catch (const store::Unavailable& e) {
+      if (attempt >= 10) {
+        spdlog::critical("migrations: {}", e.what());
+        return false;
+      }
+      spdlog::warn("migrations: {} (attempt {}/10)", e.what(), attempt);
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    } catch (const std::exception& e) {
+      spdlog::critical("migrations: {}", e.what());
+      return false;
+    }
+  }
+}
+
+void raise_descriptor_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+    if (lim.rlim_cur < lim.rlim_max) {
+      lim.rlim_cur = lim.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &lim);
+      getrlimit(RLIMIT_NOFILE, &lim);
+    }
+    spdlog::info("file descriptor limit {}", static_cast<unsigned long long>(lim.rlim_cur));
+  }
+}
+
+// Polls until the server has nothing in flight or the deadline passes, then
+// stops the IO loop.
+void drain_then_stop(boost::asio::io_context& ioc, net::Server& server,
+                     std::shared_ptr<boost::asio::steady_timer> timer,
+                     std::chrono::steady_clock::time_point deadline) {
+  if ((server.requests_in_flight() == 0 && server.open_connections() == 0) ||
+      std::chrono::steady_clock::now() >= deadline) {
+    if (server.requests_in_flight() > 0) {
+      spdlog::warn("shutdown deadline passed with {} request(s) in flight",
+                   server.requests_in_flight());
+    }
+    ioc.stop();
+    return;
+  }
+  timer->expires_after(std::chrono::milliseconds(20));
+  timer->async_wait([&ioc, &server, timer, deadline](const boost::system::error_code&) {
+    drain_then_stop(ioc, server, timer, deadline);
+  });
+}
+
+}  // namespace
+
+int migrate(const Config& config) {
+  try {
+    return apply_pending(config, load(config)) ? 0 : 1;
+  } catch (const std::exception& e) {
+    spdlog::critical("migrations: {}", e.what());
+    return 1;
+  }
+}
+
+int serve(const Config& config) {
+  raise_descriptor_limit();
+  std::vector<store::Migration> migrations;
+  try {
+    migrations = load(config);
+  } catch (const std::exception& e) {
+    spdlog::critical("migrations: {}", e.what());
+    return 1;
+  }
+  if (!apply_pending(config, migrations)) return 1;
+
+  boost::asio::io_context ioc(config.threads);
+  Metrics metrics;
+  std::atomic<bool> draining{false};
+  store::DbPool db(config.database_url, static_cast<std::size_t>(config.db_pool),
+                   static_cast<std::size_t>(config.db_queue));
+  WorkerPool cpu("cpu", std::max(1u, std::thread::hardware_concurrency()), 1024);
+  domain::PasswordHasher hasher({config.password_hash_ops, config.password_hash_mem_kib});
+  domain::AccountService accounts(db, cpu, hasher);
+
+  http::Dispatcher dispatcher(metrics);
+  api::HealthHandler health(db, migrations, metrics, draining);
+  api::UsersHandler users(accounts);
+  api::SessionsHandler sessions(accounts);
+  health.register_routes(dispatcher);
+  users.register_routes(dispatcher);
+  sessions.register_routes(dispatcher);
+
+  net::ServerOptions options;
+  options.host = config.listen_host;
+  options.port = config.listen_port;
+  options.body_limit = config.body_limit;
+  options.header_limit = config.header_limit;
+  options.idle_timeout = config.idle_timeout;
+  options.read_timeout = config.read_timeout;
+  net::Server server(ioc, options, dispatcher);
+
+  metrics.gauge("chatd_db_pool_size", "Database connections in the pool.",
+                [&db] { return static_cast<double>(db.size()); });
+  metrics.gauge("chatd_db_pool_in_use", "Database connections running a job.",
+                [&db] { return static_cast<double>(db.in_use()); });
+  metrics.gauge("chatd_db_pool_waiting", "Database jobs waiting for a connection.",
+                [&db] { return static_cast<double>(db.waiting()); });
+  metrics.gauge("chatd_http_connections", "Open HTTP connections.",
+                [&server] { return static_cast<double>(server.open_connections()); });
+  metrics.gauge("chatd_http_requests_in_flight", "HTTP requests being handled.",
+                [&server] { return static_cast<double>(server.requests_in_flight()); });
+  metrics.gauge("chatd_websocket_connections", "Open WebSocket connections.",
+                [] { return 0.0; });
+
+  std::uint16_t port = 0;
+  try {
+    port = server.start();
+  } catch (const std::exception& e) {
+    spdlog::critical("--listen (CHATD_LISTEN) {}:{}: cannot listen: {}", config.listen_host,
+                     config.listen_port, e.what());
+    return 1;
+  }
+  spdlog::info("chatd listening on {}:{} ({} IO threads, {} database connections)",
+               config.listen_host, port, config.threads, config.db_pool);
+
+  boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    spdlog::info("signal {}: draining (up to {} ms)", signo, config.shutdown_timeout.count());
+    draining = true;
+    server.begin_shutdown();
+    auto timer = std::make_shared<boost::asio::steady_timer>(ioc);
+    drain_then_stop(ioc, server, timer,
+                    std::chrono::steady_clock::now() + config.shutdown_timeout);
+  });
+
+  std::vector<std::thread> threads;
+  for (int i = 1; i < config.threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (auto& t : threads) t.join();
+
+  db.stop();
+  cpu.stop();
+  spdlog::info("chatd stopped");
+  return 0;
+}
+
+}  // namespace chatd::app

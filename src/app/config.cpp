@@ -1,0 +1,237 @@
+#include "chatd/app/config.hpp"
+
+#include <charconv>
+#include <functional>
+#include <sstream>
+
+namespace chatd::app {
+
+namespace {
+
+// Sets a Config field from text; returns an empty string or what is wrong.
+using Setter = std::function<std::string(Config&, const std::string&)>;
+
+struct Setting {
+  const char* flag;
+  const char* env;
+  std::string default_text;
+  const char* help;
+  Setter set;
+};
+
+template <class T>
+bool parse_number(const std::string& s, T& out) {
+  if (s.empty()) return false;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && ptr == s.data() + s.size();
+}
+
+template <class T>
+Setter integer(T Config::*field, T min, T max) {
+  return [field, min, max](Config& c, const std::string& v) -> std::string {
+    T n{};
+    if (!parse_number(v, n) || n < min || n > max) {
+      return "must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
+    }
+    c.*field = n;
+    return "";
+  };
+}
+
+Setter duration(std::chrono::milliseconds Config::*field) {
+  return [field](Config& c, const std::string& v) -> std::string {
+    std::chrono::milliseconds d{};
+    if (!parse_duration(v, d) || d.count() <= 0) {
+      return "must be a positive duration such as 500ms, 10s or 2m";
+    }
+    c.*field = d;
+    return "";
+  };
+}
+
+Setter one_of(std::string Config::*field, std::vector<std::string> allowed) {
+  return [field, allowed](Config& c, const std::string& v) -> std::string {
+    for (const auto& a : allowed) {
+      if (a == v) {
+        c.*field = v;
+        return "";
+      }
+    }
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    return "must be one of " + list;
+  };
+}
+
+std::string set_listen(Config& c, const std::string& v) {
+  auto colon = v.rfind(':');
+  if (colon == std::string::npos || colon == 0) return "must be host:port, e.g. 127.0.0.1:8080";
+  std::string host = v.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned port = 0;
+  if (!parse_number(v.substr(colon + 1), port) || port > 65535) {
+    return "port must be an integer from 0 to 65535";
+  }
+  c.listen_host = host;
+  c.listen_port = static_cast<std::uint16_t>(port);
+  return "";
+}
+
+std::vector<Setting> settings(unsigned cores) {
+  std::string threads_default = std::to_string(cores);
+  std::string pool_default = std::to_string(std::max(4u, cores * 2));
+  return {
+      {"--database-url", "DATABASE_URL", "(none)",
+       "PostgreSQL connection URL; scripts/run.sh starts a local server when unset",
+       [](Config& c, const std::string& v) -> std::string {
+         if (v.empty()) return "must not be empty";
+         c.database_url = v;
+         return "";
+       }},
+      {"--listen", "CHATD_LISTEN", "127.0.0.1:8080", "host:port to serve on; port 0 picks a free one",
+       set_listen},
+      {"--threads", "CHATD_THREADS", threads_default, "IO threads",
+       integer(&Config::threads, 1, 1024)},
+      {"--db-pool", "CHATD_DB_POOL", pool_default,
+       "database connections, one worker thread each", integer(&Config::db_pool, 1, 512)},
+      {"--db-queue", "CHATD_DB_QUEUE", "4096",
+       "database jobs that may wait for a connection; beyond it requests get 503",
+       integer(&Config::db_queue, 1, 1'000'000)},
+      {"--log-level", "CHATD_LOG_LEVEL", "info", "trace, debug, info, warn, error, critical or off",
+       one_of(&Config::log_level, {"trace", "debug", "info", "warn", "error", "critical", "off"})},
+      {"--log-format", "CHATD_LOG_FORMAT", "text", "text or json (one object per line)",
+       one_of(&Config::log_format, {"text", "json"})},
+      {"--body-limit", "CHATD_BODY_LIMIT", "65536", "largest request body in bytes (413 above)",
+       integer(&Config::body_limit, std::size_t{1}, std::size_t{64} << 20)},
+      {"--header-limit", "CHATD_HEADER_LIMIT", "16384",
+       "largest request header block in bytes (413 above)",
+       integer(&Config::header_limit, std::size_t{1024}, std::size_t{1} << 20)},
+      {"--idle-timeout", "CHATD_IDLE_TIMEOUT", "60s",
+       "close a kept-alive connection that sends no new request for this long",
+       duration(&Config::idle_timeout)},
+      {"--read-timeout", "CHATD_READ_TIMEOUT", "10s",
+       "close a connection whose request has not fully arrived this long after it began",
+       duration(&Config::read_timeout)},
+      {"--shutdown-timeout", "CHATD_SHUTDOWN_TIMEOUT", "10s",
+       "on SIGTERM/SIGINT, how long requests in flight may take to finish",
+       duration(&Config::shutdown_timeout)},
+      {"--migrations-dir", "CHATD_MIGRATIONS_DIR", "(built in)",
+       "read migrations from this directory instead of those built into the binary",
+       [](Config& c, const std::string& v) -> std::string {
+         if (v.empty()) return "must not be empty";
+         c.migrations_dir = v;
+         return "";
+       }},
+      {"--password-hash-ops", "CHATD_PASSWORD_HASH_OPS", "2", "argon2id passes (opslimit)",
+       integer(&Config::password_hash_ops, 1ULL, 64ULL)},
+      {"--password-hash-mem", "CHATD_PASSWORD_HASH_MEM", "65536",
+       "argon2id memory in KiB (memlimit)",
+       integer(&Config::password_hash_mem_kib, std::size_t{8}, std::size_t{4} << 20)},
+  };
+}
+
+Error setting_error(const Setting& s, const std::string& value, const std::string& problem) {
+  return Error::invalid(std::string(s.flag) + " (" + s.env + ") " + problem + ", got '" + value +
+                        "'");
+}
+
+}  // namespace
+
+bool parse_duration(const std::string& text, std::chrono::milliseconds& out) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 12) return false;
+  long long n = std::stoll(text.substr(0, digits));
+  std::string unit = text.substr(digits);
+  if (unit == "ms") out = std::chrono::milliseconds(n);
+  else if (unit == "s" || unit.empty()) out = std::chrono::seconds(n);
+  else if (unit == "m") out = std::chrono::minutes(n);
+  else return false;
+  return true;
+}
+
+Expected<Config> parse_config(const std::vector<std::string>& args, const Environment& env,
+                              unsigned cores) {
+  if (cores == 0) cores = 1;
+  Config c;
+  c.threads = static_cast<int>(cores);
+  c.db_pool = static_cast<int>(std::max(4u, cores * 2));
+  auto table = settings(cores);
+  for (const auto& arg : args) {
+    if (arg == "--help" || arg == "-h") {
+      c.command = Config::Command::help;
+      return c;
+    }
+    if (arg == "--version") {
+      c.command = Config::Command::version;
+      return c;
+    }
+  }
+
+  // Environment first, flags after: the flag wins.
+  for (const auto& s : table) {
+    auto it = env.find(s.env);
+    if (it == env.end()) continue;
+    if (auto problem = s.set(c, it->second); !problem.empty()) {
+      return setting_error(s, it->second, problem);
+    }
+  }
+  bool command_seen = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg.rfind("--", 0) != 0) {
+      if (command_seen) return Error::invalid("unexpected argument '" + arg + "'");
+      command_seen = true;
+      if (arg == "serve") c.command = Config::Command::serve;
+      else if (arg == "migrate") c.command = Config::Command::migrate;
+      else return Error::invalid("unknown command '" + arg + "' (expected serve or migrate)");
+      continue;
+    }
+    std::string name = arg, value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      has_value = true;
+    }
+    const Setting* setting = nullptr;
+    for (const auto& s : table) {
+      if (name == s.flag) setting = &s;
+    }
+    if (!setting) return Error::invalid("unknown option '" + name + "' (see --help)");
+    if (!has_value) {
+      if (i + 1 >= args.size()) return Error::invalid(name + " needs a value");
+      value = args[++i];
+    }
+    if (auto problem = setting->set(c, value); !problem.empty()) {
+      return setting_error(*setting, value, problem);
+    }
+  }
+  if ((c.command == Config::Command::serve || c.command == Config::Command::migrate) &&
+      c.database_url.empty()) {
+    return Error::invalid(
+        "--database-url (DATABASE_URL) is required; scripts/run.sh starts a local PostgreSQL "
+        "and sets it for you");
+  }
+  return c;
+}
+
+std::string help_text(unsigned cores) {
+  std::ostringstream out;
+  out << "chatd: the chat messaging server\n\n"
+         "Usage:\n"
+         "  chatd [serve] [options]   apply pending migrations, then serve HTTP and WebSocket\n"
+         "  chatd migrate [options]   apply pending migrations and exit\n"
+         "  chatd --help | --version\n\n"
+         "Every option is also an environment variable; the option wins.\n\n";
+  for (const auto& s : settings(cores == 0 ? 1 : cores)) {
+    out << "  " << s.flag << " VALUE";
+    std::size_t used = std::string(s.flag).size() + 8;
+    out << std::string(used < 28 ? 28 - used : 1, ' ') << s.env << " (default " << s.default_text
+        << ")\n      " << s.help << "\n";
+  }
+  out << "\nSIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.\n";
+  return out.str();
+}
+
+}  // namespace chatd::app

@@ -1,0 +1,269 @@
+#include "chatd/net/server.hpp"
+
+#include <utility>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <unordered_map>
+
+#include <spdlog/spdlog.h>
+
+#include "chatd/http/dispatcher.hpp"
+#include "chatd/http/errors.hpp"
+
+namespace chatd::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  // True only while waiting for the first byte of the next request: such a
+  // connection has nothing in flight and may be closed at shutdown. Touched
+  // only on the connection's strand.
+  bool idle = true;
+};
+
+}  // namespace
+
+struct Server::State : std::enable_shared_from_this<Server::State> {
+  State(asio::io_context& io, ServerOptions opt, http::Dispatcher& d)
+      : ioc(io), options(std::move(opt)), dispatcher(d), acceptor(asio::make_strand(io)) {}
+
+  asio::io_context& ioc;
+  ServerOptions options;
+  http::Dispatcher& dispatcher;
+  tcp::acceptor acceptor;
+  std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> in_flight{0};
+
+  std::mutex mu;
+  std::uint64_t next_id = 0;
+  std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections;
+
+  std::uint64_t track(const std::shared_ptr<Connection>& c) {
+    std::lock_guard lock(mu);
+    connections.emplace(++next_id, c);
+    return next_id;
+  }
+  void untrack(std::uint64_t id) {
+    std::lock_guard lock(mu);
+    connections.erase(id);
+  }
+};
+
+namespace {
+
+http::Request to_request(bhttp::request<bhttp::string_body>&& in, const std::string& remote) {
+  http::Request out;
+  out.method = std::string(in.method_string());
+  out.target = std::string(in.target());
+  out.remote = remote;
+  for (const auto& field : in) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  out.body = std::move(in.body());
+  return out;
+}
+
+bhttp::response<bhttp::string_body> to_beast(http::Response&& in, unsigned version,
+                                             bool keep_alive) {
+  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(in.status), version};
+  out.set(bhttp::field::server, "chatd");
+  if (!in.content_type.empty()) out.set(bhttp::field::content_type, in.content_type);
+  for (auto& [k, v] : in.headers) out.insert(k, v);
+  out.body() = std::move(in.body);
+  out.keep_alive(keep_alive);
+  out.prepare_payload();
+  return out;
+}
+
+// After an error answer, stop sending and read what the client still sends for
+// a moment, so that closing does not reset the connection before the client has
+// read our response.
+asio::awaitable<void> linger_close(std::shared_ptr<Connection> conn) {
+  beast::error_code ec;
+  conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  conn->stream.expires_after(std::chrono::seconds(1));
+  char sink[4096];
+  std::size_t total = 0;
+  while (total < (1u << 20)) {
+    std::size_t n = co_await conn->stream.async_read_some(
+        asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
+    total += n;
+  }
+  conn->stream.socket().close(ec);
+}
+
+// Answers a request refused before it was complete, then the caller closes.
+// Arguments by value: g++ 12 mishandles references to temporaries across co_await.
+asio::awaitable<void> write_rejection(std::shared_ptr<Server::State> st,
+                                      std::shared_ptr<Connection> conn, http::Request partial,
+                                      Error error) {
+  auto res = to_beast(st->dispatcher.reject(partial, error), 11, false);
+  beast::error_code ec;
+  conn->stream.expires_after(std::chrono::seconds(5));
+  co_await bhttp::async_write(conn->stream, res, asio::redirect_error(asio::use_awaitable, ec));
+}
+
+asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<Connection> conn,
+                            std::uint64_t id) {
+  const ServerOptions& opt = st->options;
+  beast::flat_buffer buffer;
+  beast::error_code ec;
+  std::string remote;
+  {
+    auto ep = conn->stream.socket().remote_endpoint(ec);
+    if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+  bool lingering = false;
+  for (;;) {
+    if (buffer.size() == 0) {
+      // Idle between requests: wait for the next one's first byte.
+      conn->idle = true;
+      if (st->stopping) break;
+      conn->stream.expires_after(opt.idle_timeout);
+      std::size_t n = co_await conn->stream.async_read_some(
+          buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+      conn->idle = false;
+      if (ec) break;
+      buffer.commit(n);
+    }
+    conn->idle = false;
+
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
+    parser.body_limit(opt.body_limit);
+    conn->stream.expires_after(opt.read_timeout);
+    co_await bhttp::async_read(conn->stream, buffer, parser,
+                               asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
+      break;  // closed, too slow, or shut down: nothing to answer
+    }
+    if (ec) {
+      Error refusal = Error::invalid("malformed HTTP request: " + ec.message());
+      if (ec == bhttp::error::body_limit) {
+        refusal = {ErrorKind::payload_too_large, "payload_too_large",
+                   "request body exceeds " + std::to_string(opt.body_limit) + " bytes"};
+      } else if (ec == bhttp::error::header_limit) {
+        refusal = {ErrorKind::payload_too_large, "payload_too_large",
+                   "request header exceeds " + std::to_string(opt.header_limit) + " bytes"};
+      }
+      // What is known of the request (the header, when it was complete).
+      http::Request partial;
+      if (parser.is_header_done()) {
+        partial = to_request(parser.release(), remote);
+        partial.body.clear();
+      }
+      co_await write_rejection(st, conn, std::move(partial), std::move(refusal));
+      lingering = true;
+      break;
+    }
+
+    st->in_flight.fetch_add(1);
+    auto& beast_req = parser.get();
+    unsigned version = beast_req.version();
+    bool keep_alive = beast_req.keep_alive();
+    http::Response response =
+        co_await st->dispatcher.handle(to_request(parser.release(), remote));
+    keep_alive = keep_alive && !response.close && !st->stopping;
+    auto out = to_beast(std::move(response), version, keep_alive);
+    conn->stream.expires_after(opt.write_timeout);
+    co_await bhttp::async_write(conn->stream, out, asio::redirect_error(asio::use_awaitable, ec));
+    st->in_flight.fetch_sub(1);
+    if (ec || !keep_alive) break;
+  }
+  if (lingering) {
+    co_await linger_close(conn);
+  } else {
+    conn->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    conn->stream.socket().close(ec);
+  }
+  st->untrack(id);
+}
+
+asio::awaitable<void> accept_loop(std::shared_ptr<Server::State> st) {
+  for (;;) {
+    beast::error_code ec;
+    tcp::socket socket = co_await st->acceptor.async_accept(
+        asio::make_strand(st->ioc), asio::redirect_error(asio::use_awaitable, ec));
+    if (st->stopping || ec == asio::error::operation_aborted) co_return;
+    if (ec) {
+      // Out of descriptors or a transient error: back off instead of spinning.
+      spdlog::warn("accept failed: {}", ec.message());
+      asio::steady_timer pause(st->acceptor.get_executor(), std::chrono::milliseconds(50));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto conn = std::make_shared<Connection>(std::move(socket));
+    auto id = st->track(conn);
+    asio::co_spawn(conn->stream.get_executor(), serve(st, conn, id), asio::detached);
+  }
+}
+
+}  // namespace
+
+Server::Server(asio::io_context& ioc, ServerOptions options, http::Dispatcher& dispatcher)
+    : state_(std::make_shared<State>(ioc, std::move(options), dispatcher)) {}
+
+Server::~Server() = default;
+
+std::uint16_t Server::start() {
+  auto& st = *state_;
+  auto address = asio::ip::make_address(st.options.host);
+  tcp::endpoint endpoint(address, st.options.port);
+  st.acceptor.open(endpoint.protocol());
+  st.acceptor.set_option(asio::socket_base::reuse_address(true));
+  st.acceptor.bind(endpoint);
+  st.acceptor.listen(asio::socket_base::max_listen_connections);
+  auto port = st.acceptor.local_endpoint().port();
+  asio::co_spawn(st.acceptor.get_executor(), accept_loop(state_), asio::detached);
+  return port;
+}
+
+void Server::begin_shutdown() {
+  auto st = state_;
+  st->stopping = true;
+  asio::post(st->acceptor.get_executor(), [st] {
+    beast::error_code ec;
+    st->acceptor.close(ec);
+  });
+  std::lock_guard lock(st->mu);
+  for (auto& [id, weak] : st->connections) {
+    if (auto conn = weak.lock()) {
+      asio::post(conn->stream.get_executor(), [conn] {
+        if (conn->idle) conn->stream.cancel();
+      });
+    }
+  }
+}
+
+std::size_t Server::open_connections() const {
+  std::lock_guard lock(state_->mu);
+  return state_->connections.size();
+}
+
+std::size_t Server::requests_in_flight() const { return state_->in_flight.load(); }
+
+}  // namespace chatd::net
