@@ -1,0 +1,300 @@
+// Operating chatd: health, readiness against a database that goes away and
+// comes back, metrics, migrations (checksums, concurrency), settings errors,
+// JSON logs and graceful shutdown.
+#include <signal.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <regex>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "harness.hpp"
+
+namespace chatd::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+class Ops : public ServerTest {};
+
+TEST_F(Ops, HealthzAndReadyzAnswerOkWhenAllIsWell) {
+  auto c = client();
+  auto h = c.get("/healthz");
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(h.json(), Json({{"status", "ok"}}));
+  auto r = c.get("/readyz");
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+TEST_F(Ops, ReadyzIs503WhenTheSchemaIsBehind) {
+  db_->query("DELETE FROM schema_migrations WHERE version = 1 RETURNING version");
+  auto r = client().get("/readyz");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.json()["error"].value("code", ""), "unavailable");
+  EXPECT_NE(r.json()["error"].value("message", "").find("0001"), std::string::npos) << r.body;
+}
+
+TEST_F(Ops, MetricsCountRequestsByRouteAndStatus) {
+  auto c = client();
+  for (int i = 0; i < 3; ++i) c.get("/healthz");
+  c.get("/v1/users/me");  // 401
+  auto m = c.get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_EQ(m.header("content-type").rfind("text/plain", 0), 0u);
+  const auto& t = m.body;
+  EXPECT_NE(t.find(R"(chatd_http_requests_total{route="/healthz",method="GET",status="200"} 3)"),
+            std::string::npos) << t;
+  EXPECT_NE(t.find(R"(chatd_http_requests_total{route="/v1/users/me",method="GET",status="401"} 1)"),
+            std::string::npos) << t;
+  EXPECT_NE(t.find(R"(chatd_http_request_duration_seconds_count{route="/healthz"} 3)"),
+            std::string::npos) << t;
+  EXPECT_NE(t.find(R"(chatd_http_request_duration_seconds_bucket{route="/healthz",le="+Inf"} 3)"),
+            std::string::npos) << t;
+  for (const char* g : {"chatd_db_pool_size 4", "chatd_db_pool_in_use", "chatd_db_pool_waiting",
+                        "chatd_websocket_connections"}) {
+    EXPECT_NE(t.find(g), std::string::npos) << g;
+  }
+}
+
+TEST_F(Ops, GracefulShutdownFinishesTheRequestInFlight) {
+  // A deliberately slow password hash keeps the registration in flight long
+  // enough to signal the server in the middle of it.
+  TestDatabase db;
+  ChatdProcess slow({"--database-url", db.url(), "--listen", "127.0.0.1:0",
+                     "--password-hash-ops", "12"});
+  ASSERT_TRUE(slow.start()) << slow.output();
+  auto port = slow.port();
+  auto pending = std::async(std::launch::async, [port] {
+    HttpClient c(port);
+    return c.post("/v1/users", {{"username", "inflight"}, {"password", "password-x"}});
+  });
+  std::this_thread::sleep_for(300ms);
+  auto begun = std::chrono::steady_clock::now();
+  slow.signal(SIGTERM);
+  auto r = pending.get();
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(slow.wait(), 0) << slow.output();
+  EXPECT_LT(std::chrono::steady_clock::now() - begun, 10s);
+  EXPECT_EQ(db.query("SELECT count(*) FROM users WHERE username = 'inflight'"), "1");
+  EXPECT_NE(slow.output().find("chatd stopped"), std::string::npos);
+}
+
+TEST_F(Ops, ShutdownStopsAcceptingNewConnections) {
+  auto port = server_->port();
+  server_->signal(SIGTERM);
+  EXPECT_EQ(server_->wait(), 0) << server_->output();
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket s(ioc);
+  boost::system::error_code ec;
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+  EXPECT_TRUE(ec) << "a stopped server still accepted a connection";
+}
+
+TEST(Settings, WrongValueStopsTheStartNamingTheSetting) {
+  ChatdProcess bad({"--threads", "lots"}, {{"DATABASE_URL", "postgresql://x/y"}});
+  EXPECT_EQ(bad.run_to_exit(), 2);
+  EXPECT_NE(bad.output().find("--threads (CHATD_THREADS)"), std::string::npos) << bad.output();
+
+  ChatdProcess bad_env({}, {{"DATABASE_URL", "postgresql://x/y"}, {"CHATD_LOG_FORMAT", "xml"}});
+  EXPECT_EQ(bad_env.run_to_exit(), 2);
+  EXPECT_NE(bad_env.output().find("CHATD_LOG_FORMAT"), std::string::npos) << bad_env.output();
+}
+
+TEST(Settings, HelpListsTheSettings) {
+  ChatdProcess help({"--help"});
+  EXPECT_EQ(help.run_to_exit(), 0);
+  for (const char* s : {"--database-url", "DATABASE_URL", "--listen", "CHATD_LISTEN", "--db-pool",
+                        "CHATD_LOG_FORMAT", "migrate"}) {
+    EXPECT_NE(help.output().find(s), std::string::npos) << s;
+  }
+}
+
+TEST(Settings, JsonLogFormatWritesOneObjectPerLine) {
+  TestDatabase db;
+  ChatdProcess p({"--database-url", db.url(), "--listen", "127.0.0.1:0", "--log-format", "json"});
+  ASSERT_TRUE(p.start()) << p.output();
+  HttpClient(p.port()).request("GET", "/healthz", "", {{"X-Request-Id", "quote\"d"}});
+  p.signal(SIGTERM);
+  EXPECT_EQ(p.wait(), 0);
+  std::istringstream lines(p.output());
+  std::string line;
+  int n = 0;
+  bool saw_access = false;
+  while (std::getline(lines, line)) {
+    if (line.empty()) continue;
+    auto j = Json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << line;
+    EXPECT_TRUE(j.contains("ts") && j.contains("level") && j.contains("msg")) << line;
+    saw_access |= j.value("msg", "").find("route=/healthz") != std::string::npos;
+    ++n;
+  }
+  EXPECT_GT(n, 2);
+  EXPECT_TRUE(saw_access);
+}
+
+// --------------------------------------------------------------- migrations
+
+fs::path copy_migrations() {
+  auto dir = fs::temp_directory_path() /
+             ("chatd-mig-" + std::to_string(getpid()) + "-" +
+              std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+  fs::create_directories(dir);
+  for (auto& e : fs::directory_iterator(fs::path(CHATD_SOURCE_DIR) / "migrations")) {
+    fs::copy_file(e.path(), dir / e.path().filename());
+  }
+  return dir;
+}
+
+TEST(Migrations, MigrateAppliesEveryFileOnceAndRecordsChecksums) {
+  TestDatabase db;
+  ChatdProcess m({"migrate", "--database-url", db.url()});
+  ASSERT_EQ(m.run_to_exit(), 0) << m.output();
+  auto files = std::distance(fs::directory_iterator(fs::path(CHATD_SOURCE_DIR) / "migrations"),
+                             fs::directory_iterator());
+  EXPECT_EQ(db.query("SELECT count(*) FROM schema_migrations"), std::to_string(files));
+  EXPECT_EQ(db.query("SELECT length(checksum) FROM schema_migrations WHERE version = 1"), "64");
+  ChatdProcess again({"migrate", "--database-url", db.url()});
+  ASSERT_EQ(again.run_to_exit(), 0) << again.output();
+  EXPECT_NE(again.output().find("0 migration(s) applied"), std::string::npos) << again.output();
+}
+
+TEST(Migrations, AnEditedAppliedFileStopsTheStart) {
+  TestDatabase db;
+  auto dir = copy_migrations();
+  ChatdProcess first({"migrate", "--database-url", db.url(), "--migrations-dir", dir.string()});
+  ASSERT_EQ(first.run_to_exit(), 0) << first.output();
+  {
+    std::ofstream edit(dir / "0001_accounts.sql", std::ios::app);
+    edit << "\n-- an innocent-looking edit\n";
+  }
+  ChatdProcess migrate({"migrate", "--database-url", db.url(), "--migrations-dir", dir.string()});
+  EXPECT_NE(migrate.run_to_exit(), 0);
+  EXPECT_NE(migrate.output().find("0001_accounts.sql was edited"), std::string::npos)
+      << migrate.output();
+  ChatdProcess serve({"--database-url", db.url(), "--listen", "127.0.0.1:0", "--migrations-dir",
+                      dir.string()});
+  EXPECT_FALSE(serve.start(10s)) << "chatd served with an edited migration";
+  EXPECT_NE(serve.wait(), 0);
+  fs::remove_all(dir);
+}
+
+TEST(Migrations, ANewFileIsAppliedAndABrokenOneIsRolledBack) {
+  TestDatabase db;
+  auto dir = copy_migrations();
+  ChatdProcess first({"migrate", "--database-url", db.url(), "--migrations-dir", dir.string()});
+  ASSERT_EQ(first.run_to_exit(), 0) << first.output();
+  std::ofstream(dir / "9000_extra.sql") << "CREATE TABLE extra_t (id int);";
+  ChatdProcess second({"migrate", "--database-url", db.url(), "--migrations-dir", dir.string()});
+  ASSERT_EQ(second.run_to_exit(), 0) << second.output();
+  EXPECT_EQ(db.query("SELECT to_regclass('extra_t') IS NOT NULL"), "t");
+
+  std::ofstream(dir / "9001_broken.sql") << "CREATE TABLE half_t (id int); SELEC nonsense;";
+  ChatdProcess third({"migrate", "--database-url", db.url(), "--migrations-dir", dir.string()});
+  EXPECT_NE(third.run_to_exit(), 0);
+  EXPECT_NE(third.output().find("9001_broken.sql failed"), std::string::npos) << third.output();
+  EXPECT_EQ(db.query("SELECT to_regclass('half_t') IS NULL"), "t");
+  EXPECT_EQ(db.query("SELECT max(version) FROM schema_migrations"), "9000");
+  fs::remove_all(dir);
+}
+
+TEST(Migrations, TwoInstancesMigratingAtOnceApplyEachFileOnce) {
+  TestDatabase db;
+  std::vector<std::unique_ptr<ChatdProcess>> procs;
+  for (int i = 0; i < 3; ++i) {
+    procs.push_back(std::make_unique<ChatdProcess>(
+        std::vector<std::string>{"migrate", "--database-url", db.url()}));
+  }
+  std::vector<std::future<int>> codes;
+  for (auto& p : procs) {
+    codes.push_back(std::async(std::launch::async, [&p] { return p->run_to_exit(); }));
+  }
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    EXPECT_EQ(codes[i].get(), 0) << procs[i]->output();
+  }
+  EXPECT_EQ(db.query("SELECT count(*) FROM schema_migrations WHERE version = 1"), "1");
+  int applied = 0;
+  for (auto& p : procs) applied += p->output().find("applied migration 0001") != std::string::npos;
+  EXPECT_EQ(applied, 1);
+}
+
+// ------------------------------------------ a database that stops and starts
+
+// A PostgreSQL cluster of this test's own, so that stopping it harms no other test.
+class OwnCluster {
+ public:
+  OwnCluster() {
+    dir_ = fs::temp_directory_path() / ("chatd-own-pg-" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    port_ = a.local_endpoint().port();
+    a.close();
+    init_ok_ = run("init") == 0 && run("start") == 0;
+  }
+  ~OwnCluster() {
+    run("stop");
+    fs::remove_all(dir_);
+  }
+  bool ok() const { return init_ok_; }
+  int run(const std::string& action) {
+    std::string cmd = std::string(CHATD_SOURCE_DIR) + "/scripts/pg.sh " + action + " " +
+                      dir_.string() + " " + std::to_string(port_) + " > " + dir_.string() +
+                      ".log 2>&1";
+    return std::system(cmd.c_str());
+  }
+  std::string url() const {
+    return "host=127.0.0.1 port=" + std::to_string(port_) + " user=postgres dbname=postgres";
+  }
+
+ private:
+  fs::path dir_;
+  int port_ = 0;
+  bool init_ok_ = false;
+};
+
+TEST(Readiness, ReadyzFollowsTheDatabaseDownAndBackUp) {
+  OwnCluster pg;
+  ASSERT_TRUE(pg.ok()) << "could not start a PostgreSQL cluster for this test";
+  ChatdProcess p({"--database-url", pg.url(), "--listen", "127.0.0.1:0", "--db-pool", "2"});
+  ASSERT_TRUE(p.start()) << p.output();
+  HttpClient c(p.port());
+  ASSERT_EQ(c.get("/readyz").status, 200);
+  ASSERT_EQ(c.post("/v1/users", {{"username", "before"}, {"password", "password-b"}}).status, 201);
+
+  ASSERT_EQ(pg.run("stop"), 0);
+  auto down = c.get("/readyz");
+  EXPECT_EQ(down.status, 503) << down.body;
+  EXPECT_EQ(down.json()["error"].value("code", ""), "unavailable");
+  EXPECT_NE(down.json()["error"].value("message", "").find("database"), std::string::npos)
+      << down.body;
+  EXPECT_FALSE(down.header("retry-after").empty());
+  // Requests that need the database get 503 `unavailable`, not a crash.
+  auto during = c.post("/v1/sessions", {{"username", "before"}, {"password", "password-b"}});
+  EXPECT_EQ(during.status, 503) << during.body;
+  EXPECT_EQ(during.json()["error"]["code"], "unavailable");
+  EXPECT_FALSE(during.header("retry-after").empty());
+  EXPECT_EQ(c.get("/healthz").status, 200);
+
+  ASSERT_EQ(pg.run("start"), 0);
+  int status = 0;
+  for (int i = 0; i < 100 && status != 200; ++i) {
+    std::this_thread::sleep_for(100ms);
+    status = c.get("/readyz").status;
+  }
+  EXPECT_EQ(status, 200);
+  // Connections were re-established: the pool serves again.
+  for (int i = 0; i < 4; ++i) {
+    auto again = c.post("/v1/sessions", {{"username", "before"}, {"password", "password-b"}});
+    EXPECT_EQ(again.status, 201) << again.body;
+  }
+  p.signal(SIGTERM);
+  EXPECT_EQ(p.wait(), 0) << p.output();
+}
+
+}  // namespace
+}  // namespace chatd::test
