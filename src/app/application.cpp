@@ -13,10 +13,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include "chatd/api/blocks_handler.hpp"
+#include "chatd/api/conversations_handler.hpp"
 #include "chatd/api/health_handler.hpp"
+#include "chatd/api/messages_handler.hpp"
 #include "chatd/api/sessions_handler.hpp"
 #include "chatd/api/users_handler.hpp"
 #include "chatd/domain/account_service.hpp"
+#include "chatd/domain/conversation_service.hpp"
+#include "chatd/domain/message_service.hpp"
 #include "chatd/http/dispatcher.hpp"
 #include "chatd/net/server.hpp"
 #include "chatd/store/db_pool.hpp"
@@ -119,14 +124,22 @@ int serve(const Config& config) {
   WorkerPool cpu("cpu", std::max(1u, std::thread::hardware_concurrency()), 1024);
   domain::PasswordHasher hasher({config.password_hash_ops, config.password_hash_mem_kib});
   domain::AccountService accounts(db, cpu, hasher);
+  domain::ConversationService conversations(db);
+  domain::MessageService messages(db);
 
   http::Dispatcher dispatcher(metrics);
   api::HealthHandler health(db, migrations, metrics, draining);
   api::UsersHandler users(accounts);
   api::SessionsHandler sessions(accounts);
+  api::ConversationsHandler conversations_api(accounts, conversations);
+  api::MessagesHandler messages_api(accounts, messages);
+  api::BlocksHandler blocks_api(accounts, conversations);
   health.register_routes(dispatcher);
   users.register_routes(dispatcher);
   sessions.register_routes(dispatcher);
+  blocks_api.register_routes(dispatcher);
+  conversations_api.register_routes(dispatcher);
+  messages_api.register_routes(dispatcher);
 
   net::ServerOptions options;
   options.host = config.listen_host;

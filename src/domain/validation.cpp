@@ -72,6 +72,49 @@ std::string display_name_problem(std::string_view d) {
 }
 
 namespace {
+bool has_control(std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    bool c1 = c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9F;
+    if (c < 0x20 || c == 0x7F || c1) return true;
+  }
+  return false;
+}
+}  // namespace
+
+std::string message_body_problem(std::string_view body) {
+  auto len = utf8_length(body);
+  if (!len) return "body must be valid UTF-8";
+  if (*len < 1 || *len > 4000) return "body must be 1 to 4000 characters";
+  return "";
+}
+
+std::string client_msg_id_problem(std::string_view id) {
+  if (id.empty() || id.size() > 64) return "client_msg_id must be 1 to 64 characters";
+  for (char c : id) {
+    if (c <= 0x20 || c >= 0x7F) return "client_msg_id must be visible ASCII characters";
+  }
+  return "";
+}
+
+std::string emoji_problem(std::string_view emoji) {
+  if (emoji.empty() || emoji.size() > 64) return "emoji must be 1 to 64 bytes";
+  if (!utf8_length(emoji)) return "emoji must be valid UTF-8";
+  if (has_control(emoji) || emoji.find(' ') != std::string_view::npos) {
+    return "emoji must not contain spaces or control characters";
+  }
+  return "";
+}
+
+std::string title_problem(std::string_view title) {
+  auto len = utf8_length(title);
+  if (!len) return "title must be valid UTF-8";
+  if (*len < 1 || *len > 100) return "title must be 1 to 100 characters";
+  if (has_control(title)) return "title must not contain control characters";
+  return "";
+}
+
+namespace {
 std::optional<std::int64_t> parse_int(std::string_view raw) {
   if (raw.empty() || raw.size() > 19) return std::nullopt;
   for (char c : raw) {

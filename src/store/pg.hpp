@@ -9,6 +9,7 @@
 #include <pqxx/pqxx>
 
 #include "chatd/store/connection.hpp"
+#include "chatd/store/transaction.hpp"
 
 namespace chatd::store {
 
@@ -48,6 +49,15 @@ class Tx {
   Connection::Impl& impl_;
   pqxx::work& work_;
 };
+
+struct Transaction::Impl {
+  Impl(Connection::Impl& c, pqxx::connection& conn) : work(conn), tx(c, work) {}
+  pqxx::work work;
+  Tx tx;
+};
+
+// The Tx of a store::Transaction, for repository code.
+inline Tx& tx_of(Transaction& t) { return t.impl().tx; }
 
 // True when an exception means the connection is unusable rather than that the
 // statement was wrong.

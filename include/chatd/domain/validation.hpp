@@ -20,6 +20,11 @@ std::string username_problem(std::string_view username);
 std::string password_problem(std::string_view password);
 std::string display_name_problem(std::string_view display_name);
 
+std::string message_body_problem(std::string_view body);   // 1..4000 characters
+std::string client_msg_id_problem(std::string_view id);    // 1..64 visible ASCII
+std::string emoji_problem(std::string_view emoji);         // 1..64 bytes, no space/control
+std::string title_problem(std::string_view title);         // 1..100 characters
+
 constexpr int kDefaultPageLimit = 50;
 constexpr int kMaxPageLimit = 200;
 

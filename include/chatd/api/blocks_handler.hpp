@@ -1,0 +1,25 @@
+// /v1/users/me/blocks: block, unblock, list.
+#pragma once
+
+#include "chatd/domain/account_service.hpp"
+#include "chatd/domain/conversation_service.hpp"
+#include "chatd/http/dispatcher.hpp"
+
+namespace chatd::api {
+
+class BlocksHandler {
+ public:
+  BlocksHandler(domain::AccountService& accounts, domain::ConversationService& conversations)
+      : accounts_(accounts), conversations_(conversations) {}
+  void register_routes(http::Dispatcher& dispatcher);
+
+ private:
+  Task<http::Response> block(http::Request request, http::PathParams params);
+  Task<http::Response> unblock(http::Request request, http::PathParams params);
+  Task<http::Response> list(http::Request request, http::PathParams params);
+
+  domain::AccountService& accounts_;
+  domain::ConversationService& conversations_;
+};
+
+}  // namespace chatd::api

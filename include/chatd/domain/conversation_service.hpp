@@ -1,0 +1,62 @@
+// Conversations, membership, read markers and blocks. Each operation validates
+// its input, then runs as one transaction on a database worker, where the
+// permission check, the change and its event commit together.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chatd/core/async.hpp"
+#include "chatd/core/expected.hpp"
+#include "chatd/model/conversation.hpp"
+
+namespace chatd::store {
+class DbPool;
+}
+
+namespace chatd::domain {
+
+struct CreatedConversation {
+  model::ConversationView view;
+  bool created = false;
+};
+
+struct ConversationPage {
+  std::vector<model::ConversationView> items;
+  std::optional<std::string> next_cursor;
+};
+
+// List cursors: "<snapshot>.<activity key>.<id>", opaque to clients.
+std::string encode_cursor(std::int64_t snapshot, std::int64_t key, model::ConversationId id);
+bool decode_cursor(const std::string& text, std::int64_t& snapshot, std::int64_t& key,
+                   model::ConversationId& id);
+
+class ConversationService {
+ public:
+  explicit ConversationService(store::DbPool& db) : db_(db) {}
+
+  Task<Expected<CreatedConversation>> create_direct(model::UserId me, model::UserId peer);
+  Task<Expected<CreatedConversation>> create_group(model::UserId me, std::string title,
+                                                   std::vector<model::UserId> member_ids);
+  Task<Expected<ConversationPage>> list(model::UserId me, int limit,
+                                        std::optional<std::string> cursor);
+  Task<Expected<model::ConversationView>> get(model::UserId me, model::ConversationId id);
+  Task<Expected<model::ConversationView>> update_title(model::UserId me, model::ConversationId id,
+                                                       std::string title);
+  Task<Expected<model::ConversationView>> add_member(model::UserId me, model::ConversationId id,
+                                                     model::UserId user);
+  Task<Expected<Unit>> remove_member(model::UserId me, model::ConversationId id,
+                                     model::UserId user);
+  Task<Expected<model::Seq>> mark_read(model::UserId me, model::ConversationId id,
+                                       model::Seq seq);
+
+  Task<Expected<Unit>> block(model::UserId me, model::UserId other);
+  Task<Expected<Unit>> unblock(model::UserId me, model::UserId other);
+  Task<Expected<std::vector<model::Block>>> blocks(model::UserId me);
+
+ private:
+  store::DbPool& db_;
+};
+
+}  // namespace chatd::domain

@@ -1,0 +1,46 @@
+// Messages, reactions and the conversation log.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "chatd/core/async.hpp"
+#include "chatd/core/expected.hpp"
+#include "chatd/model/conversation.hpp"
+#include "chatd/store/message_store.hpp"
+
+namespace chatd::store {
+class DbPool;
+}
+
+namespace chatd::domain {
+
+struct SentMessage {
+  model::Message message;
+  bool created = false;  // false: a retry of a stored message
+};
+
+class MessageService {
+ public:
+  explicit MessageService(store::DbPool& db) : db_(db) {}
+
+  Task<Expected<SentMessage>> send(model::UserId me, model::ConversationId id,
+                                   std::string client_msg_id, std::string body,
+                                   std::optional<model::Seq> reply_to);
+  Task<Expected<store::Page<model::Message>>> history(model::UserId me, model::ConversationId id,
+                                                      std::optional<model::Seq> before,
+                                                      std::optional<model::Seq> after, int limit);
+  Task<Expected<model::Message>> edit(model::UserId me, model::ConversationId id, model::Seq seq,
+                                      std::string body);
+  Task<Expected<model::Message>> remove(model::UserId me, model::ConversationId id,
+                                        model::Seq seq);
+  Task<Expected<model::Message>> react(model::UserId me, model::ConversationId id, model::Seq seq,
+                                       std::string emoji, bool add);
+  Task<Expected<store::Page<model::Event>>> events(model::UserId me, model::ConversationId id,
+                                                   model::Seq after, int limit);
+
+ private:
+  store::DbPool& db_;
+};
+
+}  // namespace chatd::domain

@@ -1,0 +1,34 @@
+// Who may do what in a conversation: the one place every path asks.
+#pragma once
+
+#include <optional>
+
+#include "chatd/core/expected.hpp"
+#include "chatd/model/conversation.hpp"
+
+namespace chatd::domain {
+
+enum class Action {
+  read,                 // history, events, the conversation, the read marker
+  send,                 // messages and reactions
+  update_conversation,  // title
+  add_member,
+  remove_member,        // another member, or oneself (leaving)
+  edit_message,
+  delete_message,
+};
+
+// What the action is aimed at, where it matters.
+struct Target {
+  model::UserId user = 0;                 // remove_member: who; edit/delete: the sender
+  std::optional<model::Role> role;        // remove_member: the target's role
+};
+
+// A non-member gets not_found, never forbidden: a conversation's existence
+// does not leak.
+Expected<Unit> authorize(Action action, const std::optional<model::Membership>& membership,
+                         model::UserId actor, const Target& target = {});
+
+Error conversation_not_found();
+
+}  // namespace chatd::domain

@@ -1,0 +1,75 @@
+// Plain data for conversations, messages and the event log.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chatd/model/user.hpp"
+
+namespace chatd::model {
+
+using ConversationId = std::int64_t;
+using Seq = std::int64_t;
+
+enum class Role { owner, admin, member };
+const char* to_string(Role role);
+std::optional<Role> role_from(const std::string& text);
+
+enum class Kind { direct, group };
+
+// The caller's standing in a conversation.
+struct Membership {
+  ConversationId conversation_id = 0;
+  Kind kind = Kind::group;
+  Role role = Role::member;
+  Seq last_seq = 0;
+  Seq read_seq = 0;
+};
+
+struct Member {
+  UserId user_id = 0;
+  Role role = Role::member;
+  Seq read_seq = 0;
+};
+
+// A message as stored; `json` is its API representation, rendered by the
+// database in one place (chatd_message_json) for history, sends and events.
+struct Message {
+  ConversationId conversation_id = 0;
+  Seq seq = 0;
+  UserId sender_id = 0;
+  bool deleted = false;
+  std::string json;
+};
+
+struct Event {
+  ConversationId conversation_id = 0;
+  Seq seq = 0;
+  std::string kind;
+  UserId actor_id = 0;
+  std::string created_at;  // RFC 3339, rendered by the database
+  std::string data_json;
+};
+
+// A conversation as one member sees it.
+struct ConversationView {
+  ConversationId id = 0;
+  Kind kind = Kind::group;
+  std::optional<std::string> title;
+  std::string created_at;
+  Seq last_seq = 0;
+  Seq read_seq = 0;
+  std::int64_t unread_count = 0;
+  std::optional<std::string> last_message_json;
+  std::int64_t activity_key = 0;  // for list cursors
+  std::vector<Member> members;    // filled for single-conversation reads
+};
+
+struct Block {
+  User user;
+  std::string created_at;
+};
+
+}  // namespace chatd::model

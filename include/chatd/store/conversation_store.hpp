@@ -1,0 +1,58 @@
+// Conversations and their members. Every method runs inside the caller's
+// Transaction; every change appends its event with the next seq.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "chatd/model/conversation.hpp"
+
+namespace chatd::store {
+
+class Transaction;
+
+class ConversationStore {
+ public:
+  explicit ConversationStore(Transaction& tx) : tx_(tx) {}
+
+  // The user's membership. With `lock`, also locks the conversation row: every
+  // writer of a conversation serialises there, which keeps seq gap-free.
+  std::optional<model::Membership> membership(model::ConversationId id, model::UserId user,
+                                              bool lock);
+  bool user_exists(model::UserId user);
+  // The ids among `users` that belong to no user.
+  std::vector<model::UserId> unknown_users(const std::vector<model::UserId>& users);
+  bool blocked_either_way(model::UserId a, model::UserId b);
+  // The other member of a direct conversation.
+  std::optional<model::UserId> direct_peer(model::ConversationId id, model::UserId me);
+
+  // Create-or-get on the pair key; .second is true when created now.
+  std::pair<model::ConversationId, bool> create_direct(model::UserId creator, model::UserId peer);
+  model::ConversationId create_group(const std::string& title, model::UserId creator,
+                                     const std::vector<model::UserId>& members);
+
+  std::optional<model::ConversationView> view(model::ConversationId id, model::UserId me);
+  // Highest activity position among the user's conversations: a list snapshot.
+  std::int64_t activity_snapshot(model::UserId me);
+  // The user's conversations by activity as of `snapshot`, strictly after the
+  // (key, id) cursor, newest first; at most `limit`.
+  std::vector<model::ConversationView> list(model::UserId me, std::int64_t snapshot,
+                                            std::int64_t after_key, model::ConversationId after_id,
+                                            int limit);
+
+  std::optional<model::Role> role_of(model::ConversationId id, model::UserId user);
+  int owner_count(model::ConversationId id);
+  model::Event add_member(model::ConversationId id, model::UserId user, model::Role role,
+                          model::UserId actor);
+  model::Event remove_member(model::ConversationId id, model::UserId user, model::UserId actor);
+  model::Event set_title(model::ConversationId id, const std::string& title, model::UserId actor);
+  // Moves the read marker forward only; returns the marker after the call.
+  model::Seq mark_read(model::ConversationId id, model::UserId user, model::Seq seq);
+
+ private:
+  Transaction& tx_;
+};
+
+}  // namespace chatd::store

@@ -1,0 +1,245 @@
+#include "chatd/domain/conversation_service.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+#include <set>
+
+#include "chatd/domain/permissions.hpp"
+#include "chatd/domain/validation.hpp"
+#include "chatd/store/conversation_store.hpp"
+#include "chatd/store/db_pool.hpp"
+#include "chatd/store/message_store.hpp"
+#include "chatd/store/transaction.hpp"
+
+// Jobs handed to the pool are named locals: see run_on in core/async.hpp.
+
+namespace chatd::domain {
+
+using model::ConversationId;
+using model::UserId;
+using store::ConversationStore;
+using store::Transaction;
+
+namespace {
+constexpr std::size_t kMaxGroupMembers = 1000;
+
+Error blocked() {
+  return Error::forbidden("blocked", "one of you has blocked the other");
+}
+Error user_not_found(UserId id) { return Error::not_found("no user with id " + std::to_string(id)); }
+}  // namespace
+
+std::string encode_cursor(std::int64_t snapshot, std::int64_t key, ConversationId id) {
+  return std::to_string(snapshot) + "." + std::to_string(key) + "." + std::to_string(id);
+}
+
+bool decode_cursor(const std::string& text, std::int64_t& snapshot, std::int64_t& key,
+                   ConversationId& id) {
+  auto first = text.find('.');
+  auto second = first == std::string::npos ? first : text.find('.', first + 1);
+  if (second == std::string::npos) return false;
+  auto a = parse_id(std::string_view(text).substr(0, first), "cursor");
+  auto b = parse_id(std::string_view(text).substr(first + 1, second - first - 1), "cursor");
+  auto c = parse_id(std::string_view(text).substr(second + 1), "cursor");
+  if (!a || !b || !c) return false;
+  snapshot = *a;
+  key = *b;
+  id = *c;
+  return true;
+}
+
+Task<Expected<CreatedConversation>> ConversationService::create_direct(UserId me, UserId peer) {
+  if (peer == me) co_return Error::invalid("peer_id must be another user");
+  auto job = [me, peer](store::Connection& c) {
+    return store::in_transaction(c, [&](Transaction& tx) -> Expected<CreatedConversation> {
+      ConversationStore convs(tx);
+      if (!convs.user_exists(peer)) return user_not_found(peer);
+      if (convs.blocked_either_way(me, peer)) return blocked();
+      auto [id, created] = convs.create_direct(me, peer);
+      return CreatedConversation{*convs.view(id, me), created};
+    });
+  };
+  co_return co_await db_.run<Expected<CreatedConversation>>(job);
+}
+
+Task<Expected<CreatedConversation>> ConversationService::create_group(
+    UserId me, std::string title, std::vector<UserId> member_ids) {
+  if (auto p = title_problem(title); !p.empty()) co_return Error::invalid(p);
+  std::set<UserId> seen;
+  std::vector<UserId> others;
+  for (UserId id : member_ids) {
+    if (id < 1) co_return Error::invalid("member_ids must be positive user ids");
+    if (!seen.insert(id).second) {
+      co_return Error::invalid("member_ids lists user " + std::to_string(id) + " twice");
+    }
+    if (id != me) others.push_back(id);
+  }
+  if (others.size() + 1 > kMaxGroupMembers) {
+    co_return Error::invalid("member_ids may list at most " + std::to_string(kMaxGroupMembers - 1) +
+                             " users");
+  }
+  auto job = [me, title, others](store::Connection& c) {
+    return store::in_transaction(c, [&](Transaction& tx) -> Expected<CreatedConversation> {
+      ConversationStore convs(tx);
+      auto unknown = convs.unknown_users(others);
+      if (!unknown.empty()) {
+        return Error::invalid("member_ids lists unknown user " + std::to_string(unknown[0]));
+      }
+      auto id = convs.create_group(title, me, others);
+      return CreatedConversation{*convs.view(id, me), true};
+    });
+  };
+  co_return co_await db_.run<Expected<CreatedConversation>>(job);
+}
+
+Task<Expected<ConversationPage>> ConversationService::list(UserId me, int limit,
+                                                           std::optional<std::string> cursor) {
+  std::int64_t snapshot = 0, key = std::numeric_limits<std::int64_t>::max();
+  ConversationId after_id = std::numeric_limits<std::int64_t>::max();
+  if (cursor && !decode_cursor(*cursor, snapshot, key, after_id)) {
+    co_return Error::invalid("cursor is not one this server issued");
+  }
+  bool first_page = !cursor;
+  auto job = [me, limit, first_page, snapshot, key, after_id](store::Connection& c) {
+    return store::in_transaction(c, [&](Transaction& tx) -> Expected<ConversationPage> {
+      ConversationStore convs(tx);
+      std::int64_t snap = first_page ? convs.activity_snapshot(me) : snapshot;
+      auto rows = convs.list(me, snap, key, after_id, limit + 1);
+      ConversationPage page;
+      bool more = static_cast<int>(rows.size()) > limit;
+      if (more) rows.pop_back();
+      if (more && !rows.empty()) {
+        page.next_cursor = encode_cursor(snap, rows.back().activity_key, rows.back().id);
+      }
+      page.items = std::move(rows);
+      return page;
+    });
+  };
+  co_return co_await db_.run<Expected<ConversationPage>>(job);
+}
+
+Task<Expected<model::ConversationView>> ConversationService::get(UserId me, ConversationId id) {
+  auto job = [me, id](store::Connection& c) {
+    return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::ConversationView> {
+      auto view = ConversationStore(tx).view(id, me);
+      if (!view) return conversation_not_found();
+      return *view;
+    });
+  };
+  co_return co_await db_.run<Expected<model::ConversationView>>(job);
+}
+
+Task<Expected<model::ConversationView>> ConversationService::update_title(UserId me,
+                                                                          ConversationId id,
+                                                                          std::string title) {
+  if (auto p = title_problem(title); !p.empty()) co_return Error::invalid(p);
+  auto job = [me, id, title](store::Connection& c) {
+    return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::ConversationView> {
+      ConversationStore convs(tx);
+      auto m = convs.membership(id, me, true);
+      if (auto ok = authorize(Action::update_conversation, m, me); !ok) return ok.error();
+      convs.set_title(id, title, me);
+      return *convs.view(id, me);
+    });
+  };
+  co_return co_await db_.run<Expected<model::ConversationView>>(job);
+}
+
+Task<Expected<model::ConversationView>> ConversationService::add_member(UserId me,
+                                                                        ConversationId id,
+                                                                        UserId user) {
+  auto job = [me, id, user](store::Connection& c) {
+    return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::ConversationView> {
+      ConversationStore convs(tx);
+      auto m = convs.membership(id, me, true);
+      if (auto ok = authorize(Action::add_member, m, me); !ok) return ok.error();
+      if (!convs.user_exists(user)) return user_not_found(user);
+      if (convs.role_of(id, user)) {
+        return Error::conflict("already_member", "user " + std::to_string(user) +
+                                                     " is already a member");
+      }
+      convs.add_member(id, user, model::Role::member, me);
+      return *convs.view(id, me);
+    });
+  };
+  co_return co_await db_.run<Expected<model::ConversationView>>(job);
+}
+
+Task<Expected<Unit>> ConversationService::remove_member(UserId me, ConversationId id, UserId user) {
+  auto job = [me, id, user](store::Connection& c) {
+    return store::in_transaction(c, [&](Transaction& tx) -> Expected<Unit> {
+      ConversationStore convs(tx);
+      auto m = convs.membership(id, me, true);
+      if (!m) return conversation_not_found();
+      auto role = convs.role_of(id, user);
+      if (!role) {
+        // Members may see who is not there; it reveals nothing beyond the member list.
+        if (m->kind == model::Kind::group) {
+          return Error::not_found("user " + std::to_string(user) + " is not a member");
+        }
+      }
+      if (auto ok = authorize(Action::remove_member, m, me, {user, role}); !ok) return ok.error();
+      if (role == model::Role::owner && convs.owner_count(id) == 1 &&
+          convs.view(id, me)->members.size() > 1) {
+        return Error::conflict("last_owner",
+                               "the group's last owner cannot leave or be removed while "
+                               "others remain");
+      }
+      convs.remove_member(id, user, me);
+      return Unit{};
+    });
+  };
+  co_return co_await db_.run<Expected<Unit>>(job);
+}
+
+Task<Expected<model::Seq>> ConversationService::mark_read(UserId me, ConversationId id,
+                                                          model::Seq seq) {
+  if (seq < 0) co_return Error::invalid("seq must be a non-negative integer");
+  auto job = [me, id, seq](store::Connection& c) {
+    return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::Seq> {
+      ConversationStore convs(tx);
+      auto m = convs.membership(id, me, false);
+      if (auto ok = authorize(Action::read, m, me); !ok) return ok.error();
+      if (seq > m->last_seq) {
+        return Error::invalid("seq " + std::to_string(seq) + " is past the conversation's last_seq " +
+                              std::to_string(m->last_seq));
+      }
+      return convs.mark_read(id, me, seq);
+    });
+  };
+  co_return co_await db_.run<Expected<model::Seq>>(job);
+}
+
+Task<Expected<Unit>> ConversationService::block(UserId me, UserId other) {
+  if (other == me) co_return Error::invalid("user_id must be another user");
+  auto job = [me, other](store::Connection& c) {
+    return store::in_transaction(c, [&](Transaction& tx) -> Expected<Unit> {
+      if (!ConversationStore(tx).user_exists(other)) return user_not_found(other);
+      store::BlockStore(tx).block(me, other);
+      return Unit{};
+    });
+  };
+  co_return co_await db_.run<Expected<Unit>>(job);
+}
+
+Task<Expected<Unit>> ConversationService::unblock(UserId me, UserId other) {
+  auto job = [me, other](store::Connection& c) {
+    return store::in_transaction(c, [&](Transaction& tx) -> Expected<Unit> {
+      store::BlockStore(tx).unblock(me, other);
+      return Unit{};
+    });
+  };
+  co_return co_await db_.run<Expected<Unit>>(job);
+}
+
+Task<Expected<std::vector<model::Block>>> ConversationService::blocks(UserId me) {
+  auto job = [me](store::Connection& c) {
+    return store::in_transaction(c, [&](Transaction& tx) -> Expected<std::vector<model::Block>> {
+      return store::BlockStore(tx).list(me);
+    });
+  };
+  co_return co_await db_.run<Expected<std::vector<model::Block>>>(job);
+}
+
+}  // namespace chatd::domain

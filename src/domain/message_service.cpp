@@ -1,0 +1,143 @@
+#include "chatd/domain/message_service.hpp"
+
+#include "chatd/domain/permissions.hpp"
+#include "chatd/domain/validation.hpp"
+#include "chatd/store/conversation_store.hpp"
+#include "chatd/store/db_pool.hpp"
+#include "chatd/store/transaction.hpp"
+
+// Jobs handed to the pool are named locals: see run_on in core/async.hpp.
+
+namespace chatd::domain {
+
+using model::ConversationId;
+using model::Seq;
+using model::UserId;
+using store::ConversationStore;
+using store::MessageStore;
+using store::Transaction;
+
+namespace {
+Error message_not_found(Seq seq) {
+  return Error::not_found("no message with seq " + std::to_string(seq));
+}
+Error message_deleted(Seq seq) {
+  return Error::conflict("message_deleted", "message " + std::to_string(seq) + " is deleted");
+}
+}  // namespace
+
+Task<Expected<SentMessage>> MessageService::send(UserId me, ConversationId id,
+                                                 std::string client_msg_id, std::string body,
+                                                 std::optional<Seq> reply_to) {
+  if (auto p = client_msg_id_problem(client_msg_id); !p.empty()) co_return Error::invalid(p);
+  if (auto p = message_body_problem(body); !p.empty()) co_return Error::invalid(p);
+  if (reply_to && *reply_to < 1) co_return Error::invalid("reply_to must be a positive seq");
+  auto job = [me, id, client_msg_id, body, reply_to](store::Connection& c) {
+    return store::in_transaction(c, [&](Transaction& tx) -> Expected<SentMessage> {
+      ConversationStore convs(tx);
+      MessageStore messages(tx);
+      // The lock on the conversation row serialises this conversation's writers:
+      // seq allocation and the idempotency check below cannot race.
+      auto m = convs.membership(id, me, true);
+      if (auto ok = authorize(Action::send, m, me); !ok) return ok.error();
+      if (auto existing = messages.by_client_id(id, me, client_msg_id)) {
+        return SentMessage{*existing, false};
+      }
+      if (m->kind == model::Kind::direct) {
+        auto peer = convs.direct_peer(id, me);
+        if (peer && convs.blocked_either_way(me, *peer)) {
+          return Error::forbidden("blocked", "one of you has blocked the other");
+        }
+      }
+      if (reply_to && !messages.get(id, *reply_to)) {
+        return Error::invalid("reply_to must be the seq of a message in this conversation");
+      }
+      return SentMessage{messages.append(id, me, client_msg_id, body, reply_to), true};
+    });
+  };
+  co_return co_await db_.run<Expected<SentMessage>>(job);
+}
+
+Task<Expected<store::Page<model::Message>>> MessageService::history(
+    UserId me, ConversationId id, std::optional<Seq> before, std::optional<Seq> after,
+    int limit) {
+  auto job = [me, id, before, after, limit](store::Connection& c) {
+    return store::in_transaction(c, [&](Transaction& tx) -> Expected<store::Page<model::Message>> {
+      auto m = ConversationStore(tx).membership(id, me, false);
+      if (auto ok = authorize(Action::read, m, me); !ok) return ok.error();
+      return MessageStore(tx).list(id, before, after, limit);
+    });
+  };
+  co_return co_await db_.run<Expected<store::Page<model::Message>>>(job);
+}
+
+Task<Expected<model::Message>> MessageService::edit(UserId me, ConversationId id, Seq seq,
+                                                    std::string body) {
+  if (auto p = message_body_problem(body); !p.empty()) co_return Error::invalid(p);
+  auto job = [me, id, seq, body](store::Connection& c) {
+    return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::Message> {
+      MessageStore messages(tx);
+      auto m = ConversationStore(tx).membership(id, me, true);
+      if (auto ok = authorize(Action::read, m, me); !ok) return ok.error();
+      auto message = messages.get(id, seq);
+      if (!message) return message_not_found(seq);
+      if (auto ok = authorize(Action::edit_message, m, me, {message->sender_id, {}}); !ok) {
+        return ok.error();
+      }
+      if (message->deleted) return message_deleted(seq);
+      return messages.edit(id, seq, body, me);
+    });
+  };
+  co_return co_await db_.run<Expected<model::Message>>(job);
+}
+
+Task<Expected<model::Message>> MessageService::remove(UserId me, ConversationId id, Seq seq) {
+  auto job = [me, id, seq](store::Connection& c) {
+    return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::Message> {
+      MessageStore messages(tx);
+      auto m = ConversationStore(tx).membership(id, me, true);
+      if (auto ok = authorize(Action::read, m, me); !ok) return ok.error();
+      auto message = messages.get(id, seq);
+      if (!message) return message_not_found(seq);
+      if (auto ok = authorize(Action::delete_message, m, me, {message->sender_id, {}}); !ok) {
+        return ok.error();
+      }
+      if (message->deleted) return *message;  // already a tombstone: nothing new to log
+      return messages.remove(id, seq, me);
+    });
+  };
+  co_return co_await db_.run<Expected<model::Message>>(job);
+}
+
+Task<Expected<model::Message>> MessageService::react(UserId me, ConversationId id, Seq seq,
+                                                     std::string emoji, bool add) {
+  if (auto p = emoji_problem(emoji); !p.empty()) co_return Error::invalid(p);
+  auto job = [me, id, seq, emoji, add](store::Connection& c) {
+    return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::Message> {
+      MessageStore messages(tx);
+      auto m = ConversationStore(tx).membership(id, me, true);
+      if (auto ok = authorize(Action::send, m, me); !ok) return ok.error();
+      auto message = messages.get(id, seq);
+      if (!message) return message_not_found(seq);
+      if (message->deleted) return message_deleted(seq);
+      bool changed = add ? messages.add_reaction(id, seq, emoji, me)
+                         : messages.remove_reaction(id, seq, emoji, me);
+      return changed ? *messages.get(id, seq) : *message;
+    });
+  };
+  co_return co_await db_.run<Expected<model::Message>>(job);
+}
+
+Task<Expected<store::Page<model::Event>>> MessageService::events(UserId me, ConversationId id,
+                                                                 Seq after, int limit) {
+  auto job = [me, id, after, limit](store::Connection& c) {
+    return store::in_transaction(c, [&](Transaction& tx) -> Expected<store::Page<model::Event>> {
+      auto m = ConversationStore(tx).membership(id, me, false);
+      if (auto ok = authorize(Action::read, m, me); !ok) return ok.error();
+      return MessageStore(tx).events(id, after, limit);
+    });
+  };
+  co_return co_await db_.run<Expected<store::Page<model::Event>>>(job);
+}
+
+}  // namespace chatd::domain

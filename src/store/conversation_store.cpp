@@ -1,0 +1,298 @@
+#include "chatd/store/conversation_store.hpp"
+
+#include "pg.hpp"
+#include "rows.hpp"
+
+namespace chatd::store {
+
+using model::ConversationId;
+using model::UserId;
+
+namespace {
+
+constexpr Statement kMembership{"conv_membership", R"sql(
+SELECT c.id, c.kind, m.role, c.last_seq, m.read_seq
+FROM conversations c JOIN members m ON m.conversation_id = c.id AND m.user_id = $2
+WHERE c.id = $1)sql"};
+
+constexpr Statement kMembershipLocked{"conv_membership_locked", R"sql(
+SELECT c.id, c.kind, m.role, c.last_seq, m.read_seq
+FROM conversations c JOIN members m ON m.conversation_id = c.id AND m.user_id = $2
+WHERE c.id = $1
+FOR UPDATE OF c)sql"};
+
+constexpr Statement kUserExists{"conv_user_exists", "SELECT 1 FROM users WHERE id = $1"};
+
+constexpr Statement kUnknownUsers{"conv_unknown_users", R"sql(
+SELECT u FROM unnest($1::bigint[]) AS u
+WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = u) ORDER BY u)sql"};
+
+constexpr Statement kBlocked{"conv_blocked", R"sql(
+SELECT 1 FROM blocks
+WHERE (blocker_id = $1 AND blocked_id = $2) OR (blocker_id = $2 AND blocked_id = $1)
+LIMIT 1)sql"};
+
+constexpr Statement kDirectPeer{"conv_direct_peer", R"sql(
+SELECT user_id FROM members WHERE conversation_id = $1 AND user_id <> $2 LIMIT 1)sql"};
+
+constexpr Statement kInsertDirect{"conv_insert_direct", R"sql(
+INSERT INTO conversations (kind, direct_key, activity_pos, created_by)
+VALUES ('direct', $1, nextval('activity_pos'), $2)
+ON CONFLICT (direct_key) DO NOTHING
+RETURNING id)sql"};
+
+constexpr Statement kFindDirect{"conv_find_direct",
+                                "SELECT id FROM conversations WHERE direct_key = $1"};
+
+constexpr Statement kInsertGroup{"conv_insert_group", R"sql(
+INSERT INTO conversations (kind, title, activity_pos, created_by)
+VALUES ('group', $1, nextval('activity_pos'), $2)
+RETURNING id)sql"};
+
+constexpr Statement kInsertMembers{"conv_insert_members", R"sql(
+INSERT INTO members (conversation_id, user_id, role)
+SELECT $1, u, $3 FROM unnest($2::bigint[]) AS u)sql"};
+
+// Appends an event: the next seq and a new activity position, taken from the
+// conversation row (locked by this UPDATE until commit).
+#define CHATD_BUMP                                                                    \
+  "WITH bump AS (UPDATE conversations SET last_seq = last_seq + 1, "                  \
+  "activity_pos = nextval('activity_pos') WHERE id = $1 "                             \
+  "RETURNING id, last_seq, activity_pos) "                                            \
+  "INSERT INTO events (conversation_id, seq, pos, kind, actor_id, data) "
+#define CHATD_EVENT_COLUMNS "conversation_id, seq, kind, actor_id, chatd_ts(created_at), data::text"
+
+constexpr Statement kEventCreated{"conv_event_created", CHATD_BUMP R"sql(
+SELECT b.id, b.last_seq, b.activity_pos, 'conversation.created', $2,
+  jsonb_build_object(
+    'conversation', (SELECT jsonb_build_object('id', c.id, 'kind', c.kind, 'title', c.title,
+                                               'created_at', chatd_ts(c.created_at))
+                     FROM conversations c WHERE c.id = b.id),
+    'members', (SELECT jsonb_agg(jsonb_build_object('user_id', m.user_id, 'role', m.role)
+                                 ORDER BY m.user_id)
+                FROM members m WHERE m.conversation_id = b.id))
+FROM bump b RETURNING )sql" CHATD_EVENT_COLUMNS};
+
+constexpr Statement kEventMemberAdded{"conv_event_member_added", CHATD_BUMP R"sql(
+SELECT id, last_seq, activity_pos, 'member.added', $2,
+       jsonb_build_object('user_id', $3::bigint, 'role', $4::text)
+FROM bump RETURNING )sql" CHATD_EVENT_COLUMNS};
+
+constexpr Statement kEventMemberRemoved{"conv_event_member_removed", CHATD_BUMP R"sql(
+SELECT id, last_seq, activity_pos, 'member.removed', $2, jsonb_build_object('user_id', $3::bigint)
+FROM bump RETURNING )sql" CHATD_EVENT_COLUMNS};
+
+constexpr Statement kEventUpdated{"conv_event_updated", CHATD_BUMP R"sql(
+SELECT id, last_seq, activity_pos, 'conversation.updated', $2, jsonb_build_object('title', $3::text)
+FROM bump RETURNING )sql" CHATD_EVENT_COLUMNS};
+
+constexpr Statement kAddMember{"conv_add_member", R"sql(
+INSERT INTO members (conversation_id, user_id, role, read_seq)
+VALUES ($1, $2, $3, (SELECT last_seq FROM conversations WHERE id = $1)))sql"};
+
+constexpr Statement kRemoveMember{"conv_remove_member",
+                                  "DELETE FROM members WHERE conversation_id = $1 AND user_id = $2"};
+
+constexpr Statement kRoleOf{"conv_role_of",
+                            "SELECT role FROM members WHERE conversation_id = $1 AND user_id = $2"};
+
+constexpr Statement kOwnerCount{
+    "conv_owner_count",
+    "SELECT count(*) FROM members WHERE conversation_id = $1 AND role = 'owner'"};
+
+constexpr Statement kSetTitle{"conv_set_title", "UPDATE conversations SET title = $2 WHERE id = $1"};
+
+constexpr Statement kMarkRead{"conv_mark_read", R"sql(
+UPDATE members SET read_seq = greatest(read_seq, $3)
+WHERE conversation_id = $1 AND user_id = $2
+RETURNING read_seq)sql"};
+
+// One member's view: unread = messages after the marker, sent by others, not
+// deleted (a range scan of the messages key); last message by the key's end.
+#define CHATD_VIEW_COLUMNS                                                                  \
+  "c.id, c.kind, c.title, chatd_ts(c.created_at), c.last_seq, m.read_seq, "                 \
+  "(SELECT count(*) FROM messages x WHERE x.conversation_id = c.id AND x.seq > m.read_seq " \
+  " AND x.sender_id <> m.user_id AND NOT x.deleted), "                                      \
+  "(SELECT chatd_message_json(x)::text FROM messages x WHERE x.conversation_id = c.id "     \
+  " ORDER BY x.seq DESC LIMIT 1)"
+
+constexpr Statement kView{"conv_view", "SELECT " CHATD_VIEW_COLUMNS R"sql(, c.activity_pos
+FROM conversations c JOIN members m ON m.conversation_id = c.id AND m.user_id = $2
+WHERE c.id = $1)sql"};
+
+constexpr Statement kMembers{
+    "conv_members",
+    "SELECT user_id, role, read_seq FROM members WHERE conversation_id = $1 ORDER BY user_id"};
+
+constexpr Statement kSnapshot{"conv_snapshot", R"sql(
+SELECT coalesce(max(c.activity_pos), 0)
+FROM members m JOIN conversations c ON c.id = m.conversation_id
+WHERE m.user_id = $1)sql"};
+
+// Activity as of the snapshot $2: a conversation touched since then is placed
+// where it stood at the snapshot (its last event at or before $2), so pages
+// neither skip nor repeat it while new messages arrive.
+constexpr Statement kList{"conv_list", R"sql(
+WITH mine AS (
+  SELECT c.id, CASE WHEN c.activity_pos <= $2 THEN c.activity_pos
+                    ELSE (SELECT e.pos FROM events e
+                          WHERE e.conversation_id = c.id AND e.pos <= $2
+                          ORDER BY e.seq DESC LIMIT 1) END AS key
+  FROM members m JOIN conversations c ON c.id = m.conversation_id
+  WHERE m.user_id = $1)
+SELECT )sql" CHATD_VIEW_COLUMNS R"sql(, mine.key
+FROM mine
+JOIN conversations c ON c.id = mine.id
+JOIN members m ON m.conversation_id = c.id AND m.user_id = $1
+WHERE mine.key IS NOT NULL AND (mine.key, mine.id) < ($3, $4)
+ORDER BY mine.key DESC, mine.id DESC
+LIMIT $5)sql"};
+
+std::string bigint_array(const std::vector<UserId>& ids) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(ids[i]);
+  }
+  return out + "}";
+}
+
+model::ConversationView view_from(const pqxx::row& r) {
+  model::ConversationView v;
+  v.id = r[0].as<std::int64_t>();
+  v.kind = r[1].as<std::string>() == "direct" ? model::Kind::direct : model::Kind::group;
+  if (!r[2].is_null()) v.title = r[2].as<std::string>();
+  v.created_at = r[3].as<std::string>();
+  v.last_seq = r[4].as<std::int64_t>();
+  v.read_seq = r[5].as<std::int64_t>();
+  v.unread_count = r[6].as<std::int64_t>();
+  if (!r[7].is_null()) v.last_message_json = r[7].as<std::string>();
+  v.activity_key = r[8].as<std::int64_t>();
+  return v;
+}
+
+}  // namespace
+
+std::optional<model::Membership> ConversationStore::membership(ConversationId id, UserId user,
+                                                               bool lock) {
+  auto r = tx_of(tx_).exec(lock ? kMembershipLocked : kMembership, id, user);
+  if (r.empty()) return std::nullopt;
+  model::Membership m;
+  m.conversation_id = r[0][0].as<std::int64_t>();
+  m.kind = r[0][1].as<std::string>() == "direct" ? model::Kind::direct : model::Kind::group;
+  m.role = model::role_from(r[0][2].as<std::string>()).value_or(model::Role::member);
+  m.last_seq = r[0][3].as<std::int64_t>();
+  m.read_seq = r[0][4].as<std::int64_t>();
+  return m;
+}
+
+bool ConversationStore::user_exists(UserId user) {
+  return !tx_of(tx_).exec(kUserExists, user).empty();
+}
+
+std::vector<UserId> ConversationStore::unknown_users(const std::vector<UserId>& users) {
+  std::vector<UserId> out;
+  for (const auto& row : tx_of(tx_).exec(kUnknownUsers, bigint_array(users))) {
+    out.push_back(row[0].as<std::int64_t>());
+  }
+  return out;
+}
+
+bool ConversationStore::blocked_either_way(UserId a, UserId b) {
+  return !tx_of(tx_).exec(kBlocked, a, b).empty();
+}
+
+std::optional<UserId> ConversationStore::direct_peer(ConversationId id, UserId me) {
+  auto r = tx_of(tx_).exec(kDirectPeer, id, me);
+  if (r.empty()) return std::nullopt;
+  return r[0][0].as<std::int64_t>();
+}
+
+std::pair<ConversationId, bool> ConversationStore::create_direct(UserId creator, UserId peer) {
+  auto& tx = tx_of(tx_);
+  std::string key = std::to_string(std::min(creator, peer)) + ":" +
+                    std::to_string(std::max(creator, peer));
+  // Waits for a concurrent creator of the same pair, then finds its row.
+  auto inserted = tx.exec(kInsertDirect, key, creator);
+  if (inserted.empty()) {
+    return {tx.exec(kFindDirect, key)[0][0].as<std::int64_t>(), false};
+  }
+  ConversationId id = inserted[0][0].as<std::int64_t>();
+  tx.exec(kInsertMembers, id, bigint_array({creator, peer}), std::string("member"));
+  tx.exec(kEventCreated, id, creator);
+  return {id, true};
+}
+
+ConversationId ConversationStore::create_group(const std::string& title, UserId creator,
+                                               const std::vector<UserId>& members) {
+  auto& tx = tx_of(tx_);
+  ConversationId id = tx.exec(kInsertGroup, title, creator)[0][0].as<std::int64_t>();
+  tx.exec(kInsertMembers, id, bigint_array({creator}), std::string("owner"));
+  if (!members.empty()) tx.exec(kInsertMembers, id, bigint_array(members), std::string("member"));
+  tx.exec(kEventCreated, id, creator);
+  return id;
+}
+
+std::optional<model::ConversationView> ConversationStore::view(ConversationId id, UserId me) {
+  auto& tx = tx_of(tx_);
+  auto r = tx.exec(kView, id, me);
+  if (r.empty()) return std::nullopt;
+  auto v = view_from(r[0]);
+  for (const auto& row : tx.exec(kMembers, id)) {
+    v.members.push_back({row[0].as<std::int64_t>(),
+                         model::role_from(row[1].as<std::string>()).value_or(model::Role::member),
+                         row[2].as<std::int64_t>()});
+  }
+  return v;
+}
+
+std::int64_t ConversationStore::activity_snapshot(UserId me) {
+  return tx_of(tx_).exec(kSnapshot, me)[0][0].as<std::int64_t>();
+}
+
+std::vector<model::ConversationView> ConversationStore::list(UserId me, std::int64_t snapshot,
+                                                             std::int64_t after_key,
+                                                             ConversationId after_id, int limit) {
+  std::vector<model::ConversationView> out;
+  for (const auto& row : tx_of(tx_).exec(kList, me, snapshot, after_key, after_id, limit)) {
+    out.push_back(view_from(row));
+  }
+  return out;
+}
+
+std::optional<model::Role> ConversationStore::role_of(ConversationId id, UserId user) {
+  auto r = tx_of(tx_).exec(kRoleOf, id, user);
+  if (r.empty()) return std::nullopt;
+  return model::role_from(r[0][0].as<std::string>());
+}
+
+int ConversationStore::owner_count(ConversationId id) {
+  return tx_of(tx_).exec(kOwnerCount, id)[0][0].as<int>();
+}
+
+model::Event ConversationStore::add_member(ConversationId id, UserId user, model::Role role,
+                                           UserId actor) {
+  auto& tx = tx_of(tx_);
+  tx.exec(kAddMember, id, user, std::string(model::to_string(role)));
+  return event_from(tx.exec(kEventMemberAdded, id, actor, user, std::string(model::to_string(role)))[0]);
+}
+
+model::Event ConversationStore::remove_member(ConversationId id, UserId user, UserId actor) {
+  auto& tx = tx_of(tx_);
+  tx.exec(kRemoveMember, id, user);
+  return event_from(tx.exec(kEventMemberRemoved, id, actor, user)[0]);
+}
+
+model::Event ConversationStore::set_title(ConversationId id, const std::string& title,
+                                          UserId actor) {
+  auto& tx = tx_of(tx_);
+  tx.exec(kSetTitle, id, title);
+  return event_from(tx.exec(kEventUpdated, id, actor, title)[0]);
+}
+
+model::Seq ConversationStore::mark_read(ConversationId id, UserId user, model::Seq seq) {
+  auto r = tx_of(tx_).exec(kMarkRead, id, user, seq);
+  return r.empty() ? 0 : r[0][0].as<std::int64_t>();
+}
+
+}  // namespace chatd::store

@@ -1,0 +1,207 @@
+#include "chatd/store/message_store.hpp"
+
+#include "pg.hpp"
+#include "rows.hpp"
+
+namespace chatd::store {
+
+using model::ConversationId;
+using model::Seq;
+using model::UserId;
+
+namespace {
+
+#define CHATD_MESSAGE_COLUMNS "m.conversation_id, m.seq, m.sender_id, m.deleted, chatd_message_json(m)::text"
+#define CHATD_EVENT_COLUMNS "conversation_id, seq, kind, actor_id, chatd_ts(created_at), data::text"
+#define CHATD_BUMP                                                                    \
+  "WITH bump AS (UPDATE conversations SET last_seq = last_seq + 1, "                  \
+  "activity_pos = nextval('activity_pos') WHERE id = $1 "                             \
+  "RETURNING id, last_seq, activity_pos) "
+
+constexpr Statement kByClientId{"msg_by_client_id", "SELECT " CHATD_MESSAGE_COLUMNS R"sql(
+FROM messages m WHERE m.conversation_id = $1 AND m.sender_id = $2 AND m.client_msg_id = $3)sql"};
+
+constexpr Statement kGet{"msg_get", "SELECT " CHATD_MESSAGE_COLUMNS
+                                    " FROM messages m WHERE m.conversation_id = $1 AND m.seq = $2"};
+
+// The send: next seq, the message, and its message.created event carrying the
+// message exactly as the API shows it — one statement, one round trip.
+constexpr Statement kAppend{"msg_append", CHATD_BUMP R"sql(,
+ins AS (
+  INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, body, reply_to)
+  SELECT id, last_seq, $2, $3, $4, $5 FROM bump
+  RETURNING *),
+ev AS (
+  INSERT INTO events (conversation_id, seq, pos, kind, actor_id, created_at, data)
+  SELECT i.conversation_id, i.seq, b.activity_pos, 'message.created', i.sender_id, i.created_at,
+         chatd_message_json(ROW(i.*)::messages)
+  FROM ins i, bump b
+  RETURNING data)
+SELECT i.conversation_id, i.seq, i.sender_id, i.deleted, ev.data::text FROM ins i, ev)sql"};
+
+constexpr Statement kEdit{"msg_edit", CHATD_BUMP R"sql(,
+upd AS (
+  UPDATE messages SET body = $4, edited_at = now()
+  WHERE conversation_id = $1 AND seq = $3
+  RETURNING *),
+ev AS (
+  INSERT INTO events (conversation_id, seq, pos, kind, actor_id, data)
+  SELECT b.id, b.last_seq, b.activity_pos, 'message.edited', $2,
+         jsonb_build_object('seq', u.seq, 'body', u.body, 'edited_at', chatd_ts(u.edited_at))
+  FROM bump b, upd u)
+SELECT u.conversation_id, u.seq, u.sender_id, u.deleted, chatd_message_json(ROW(u.*)::messages)::text
+FROM upd u)sql"};
+
+constexpr Statement kClearReactions{"msg_clear_reactions",
+                                    "DELETE FROM reactions WHERE conversation_id = $1 AND seq = $2"};
+
+constexpr Statement kDelete{"msg_delete", CHATD_BUMP R"sql(,
+upd AS (
+  UPDATE messages SET body = '', deleted = true
+  WHERE conversation_id = $1 AND seq = $3
+  RETURNING *),
+ev AS (
+  INSERT INTO events (conversation_id, seq, pos, kind, actor_id, data)
+  SELECT b.id, b.last_seq, b.activity_pos, 'message.deleted', $2, jsonb_build_object('seq', u.seq)
+  FROM bump b, upd u)
+SELECT u.conversation_id, u.seq, u.sender_id, u.deleted, chatd_message_json(ROW(u.*)::messages)::text
+FROM upd u)sql"};
+
+constexpr Statement kAddReaction{"msg_add_reaction", R"sql(
+INSERT INTO reactions (conversation_id, seq, emoji, user_id) VALUES ($1, $2, $3, $4)
+ON CONFLICT DO NOTHING RETURNING 1)sql"};
+
+constexpr Statement kRemoveReaction{"msg_remove_reaction", R"sql(
+DELETE FROM reactions WHERE conversation_id = $1 AND seq = $2 AND emoji = $3 AND user_id = $4
+RETURNING 1)sql"};
+
+constexpr Statement kReactionEvent{"msg_reaction_event", CHATD_BUMP R"sql(
+INSERT INTO events (conversation_id, seq, pos, kind, actor_id, data)
+SELECT id, last_seq, activity_pos, $2, $3,
+       jsonb_build_object('seq', $4::bigint, 'emoji', $5::text, 'user_id', $3::bigint)
+FROM bump)sql"};
+
+constexpr Statement kNewest{"msg_newest", "SELECT " CHATD_MESSAGE_COLUMNS R"sql(
+FROM messages m WHERE m.conversation_id = $1 ORDER BY m.seq DESC LIMIT $2)sql"};
+
+constexpr Statement kBefore{"msg_before", "SELECT " CHATD_MESSAGE_COLUMNS R"sql(
+FROM messages m WHERE m.conversation_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3)sql"};
+
+constexpr Statement kAfter{"msg_after", "SELECT " CHATD_MESSAGE_COLUMNS R"sql(
+FROM messages m WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq ASC LIMIT $3)sql"};
+
+constexpr Statement kBetween{"msg_between", "SELECT " CHATD_MESSAGE_COLUMNS R"sql(
+FROM messages m WHERE m.conversation_id = $1 AND m.seq > $2 AND m.seq < $3
+ORDER BY m.seq ASC LIMIT $4)sql"};
+
+constexpr Statement kEvents{"msg_events", "SELECT " CHATD_EVENT_COLUMNS R"sql(
+FROM events WHERE conversation_id = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3)sql"};
+
+constexpr Statement kBlock{"block_insert", R"sql(
+INSERT INTO blocks (blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING)sql"};
+constexpr Statement kUnblock{"block_delete",
+                             "DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2"};
+constexpr Statement kBlockList{"block_list", R"sql(
+SELECT u.id, u.username, u.display_name, )sql" CHATD_SQL_MS("u.created_at") R"sql(, chatd_ts(b.created_at)
+FROM blocks b JOIN users u ON u.id = b.blocked_id
+WHERE b.blocker_id = $1 ORDER BY b.created_at, u.id)sql"};
+
+template <class T, class Map>
+Page<T> page_of(const pqxx::result& r, int limit, bool descending, Map map) {
+  Page<T> page;
+  page.has_more = static_cast<int>(r.size()) > limit;
+  std::size_t n = std::min<std::size_t>(r.size(), static_cast<std::size_t>(limit));
+  for (std::size_t i = 0; i < n; ++i) page.items.push_back(map(r[static_cast<int>(i)]));
+  if (descending) std::reverse(page.items.begin(), page.items.end());
+  return page;
+}
+
+}  // namespace
+
+std::optional<model::Message> MessageStore::by_client_id(ConversationId id, UserId sender,
+                                                         const std::string& client_msg_id) {
+  auto r = tx_of(tx_).exec(kByClientId, id, sender, client_msg_id);
+  if (r.empty()) return std::nullopt;
+  return message_from(r[0]);
+}
+
+std::optional<model::Message> MessageStore::get(ConversationId id, Seq seq) {
+  auto r = tx_of(tx_).exec(kGet, id, seq);
+  if (r.empty()) return std::nullopt;
+  return message_from(r[0]);
+}
+
+model::Message MessageStore::append(ConversationId id, UserId sender,
+                                    const std::string& client_msg_id, const std::string& body,
+                                    std::optional<Seq> reply_to) {
+  auto r = tx_of(tx_).exec(kAppend, id, sender, client_msg_id, body, reply_to);
+  return message_from(r[0]);
+}
+
+model::Message MessageStore::edit(ConversationId id, Seq seq, const std::string& body,
+                                  UserId actor) {
+  return message_from(tx_of(tx_).exec(kEdit, id, actor, seq, body)[0]);
+}
+
+model::Message MessageStore::remove(ConversationId id, Seq seq, UserId actor) {
+  auto& tx = tx_of(tx_);
+  tx.exec(kClearReactions, id, seq);
+  return message_from(tx.exec(kDelete, id, actor, seq)[0]);
+}
+
+bool MessageStore::add_reaction(ConversationId id, Seq seq, const std::string& emoji,
+                                UserId user) {
+  auto& tx = tx_of(tx_);
+  if (tx.exec(kAddReaction, id, seq, emoji, user).empty()) return false;
+  tx.exec(kReactionEvent, id, std::string("reaction.added"), user, seq, emoji);
+  return true;
+}
+
+bool MessageStore::remove_reaction(ConversationId id, Seq seq, const std::string& emoji,
+                                   UserId user) {
+  auto& tx = tx_of(tx_);
+  if (tx.exec(kRemoveReaction, id, seq, emoji, user).empty()) return false;
+  tx.exec(kReactionEvent, id, std::string("reaction.removed"), user, seq, emoji);
+  return true;
+}
+
+Page<model::Message> MessageStore::list(ConversationId id, std::optional<Seq> before,
+                                        std::optional<Seq> after, int limit) {
+  auto& tx = tx_of(tx_);
+  int fetch = limit + 1;  // one more than asked: has_more without a count
+  if (before && after) {
+    return page_of<model::Message>(tx.exec(kBetween, id, *after, *before, fetch), limit, false,
+                                   message_from);
+  }
+  if (after) {
+    return page_of<model::Message>(tx.exec(kAfter, id, *after, fetch), limit, false, message_from);
+  }
+  if (before) {
+    return page_of<model::Message>(tx.exec(kBefore, id, *before, fetch), limit, true,
+                                   message_from);
+  }
+  return page_of<model::Message>(tx.exec(kNewest, id, fetch), limit, true, message_from);
+}
+
+Page<model::Event> MessageStore::events(ConversationId id, Seq after, int limit) {
+  return page_of<model::Event>(tx_of(tx_).exec(kEvents, id, after, limit + 1), limit, false,
+                               event_from);
+}
+
+void BlockStore::block(UserId blocker, UserId blocked) {
+  tx_of(tx_).exec(kBlock, blocker, blocked);
+}
+
+void BlockStore::unblock(UserId blocker, UserId blocked) {
+  tx_of(tx_).exec(kUnblock, blocker, blocked);
+}
+
+std::vector<model::Block> BlockStore::list(UserId blocker) {
+  std::vector<model::Block> out;
+  for (const auto& row : tx_of(tx_).exec(kBlockList, blocker)) {
+    out.push_back({user_from(row), row[4].as<std::string>()});
+  }
+  return out;
+}
+
+}  // namespace chatd::store

@@ -1,0 +1,46 @@
+#include "chatd/store/transaction.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "pg.hpp"
+
+namespace chatd::store {
+
+Transaction::Transaction(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Transaction::~Transaction() = default;
+
+namespace {
+bool retryable(const pqxx::sql_error& e) {
+  return e.sqlstate() == "40P01" || e.sqlstate() == "40001";
+}
+}  // namespace
+
+void run_transaction(Connection& conn, const std::function<bool(Transaction&)>& body) {
+  auto& impl = conn.impl();
+  for (int attempt = 1;; ++attempt) {
+    try {
+      auto& pq = impl.get();
+      Transaction tx(std::make_unique<Transaction::Impl>(impl, pq));
+      if (body(tx)) tx.impl().work.commit();
+      return;  // not committed: the work's destructor rolls back
+    } catch (const pqxx::broken_connection& e) {
+      impl.reset();
+      throw Unavailable(std::string("database connection lost: ") + e.what());
+    } catch (const pqxx::in_doubt_error& e) {
+      impl.reset();
+      throw Unavailable(std::string("commit outcome unknown: ") + e.what());
+    } catch (const pqxx::sql_error& e) {
+      if (is_connection_failure(e) || !impl.conn || !impl.conn->is_open()) {
+        impl.reset();
+        throw Unavailable(std::string("database unavailable: ") + e.what());
+      }
+      if (retryable(e) && attempt < 3) {
+        spdlog::debug("transaction retry {} after {}", attempt, e.sqlstate());
+        continue;
+      }
+      throw;
+    }
+  }
+}
+
+}  // namespace chatd::store
