@@ -132,20 +132,16 @@ WHERE m.user_id = $1)sql"};
 // Activity as of the snapshot $2: a conversation touched since then is placed
 // where it stood at the snapshot (its last event at or before $2), so pages
 // neither skip nor repeat it while new messages arrive.
-constexpr Statement kList{"conv_list", R"sql(
-WITH mine AS (
-  SELECT c.id, CASE WHEN c.activity_pos <= $2 THEN c.activity_pos
-                    ELSE (SELECT e.pos FROM events e
-                          WHERE e.conversation_id = c.id AND e.pos <= $2
-                          ORDER BY e.seq DESC LIMIT 1) END AS key
-  FROM members m JOIN conversations c ON c.id = m.conversation_id
-  WHERE m.user_id = $1)
-SELECT )sql" CHATD_VIEW_COLUMNS R"sql(, mine.key
-FROM mine
-JOIN conversations c ON c.id = mine.id
-JOIN members m ON m.conversation_id = c.id AND m.user_id = $1
-WHERE mine.key IS NOT NULL AND (mine.key, mine.id) < ($3, $4)
-ORDER BY mine.key DESC, mine.id DESC
+constexpr Statement kList{"conv_list", "SELECT " CHATD_VIEW_COLUMNS R"sql(, k.key
+FROM members m
+JOIN conversations c ON c.id = m.conversation_id
+CROSS JOIN LATERAL (
+  SELECT CASE WHEN c.activity_pos <= $2 THEN c.activity_pos
+              ELSE (SELECT e.pos FROM events e
+                    WHERE e.conversation_id = c.id AND e.pos <= $2
+                    ORDER BY e.seq DESC LIMIT 1) END AS key) k
+WHERE m.user_id = $1 AND k.key IS NOT NULL AND (k.key, c.id) < ($3, $4)
+ORDER BY k.key DESC, c.id DESC
 LIMIT $5)sql"};
 
 std::string bigint_array(const std::vector<UserId>& ids) {
@@ -293,6 +289,20 @@ model::Event ConversationStore::set_title(ConversationId id, const std::string& 
 model::Seq ConversationStore::mark_read(ConversationId id, UserId user, model::Seq seq) {
   auto r = tx_of(tx_).exec(kMarkRead, id, user, seq);
   return r.empty() ? 0 : r[0][0].as<std::int64_t>();
+}
+
+}  // namespace chatd::store
+
+#include "chatd/store/hot_queries.hpp"
+
+namespace chatd::store {
+
+std::vector<HotQuery> message_hot_queries();
+
+std::vector<HotQuery> hot_queries() {
+  auto out = message_hot_queries();
+  out.push_back({"my conversations by activity", kList.sql, "bigint, bigint, bigint, bigint, int"});
+  return out;
 }
 
 }  // namespace chatd::store

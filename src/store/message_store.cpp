@@ -205,3 +205,15 @@ std::vector<model::Block> BlockStore::list(UserId blocker) {
 }
 
 }  // namespace chatd::store
+
+#include "chatd/store/hot_queries.hpp"
+
+namespace chatd::store {
+
+std::vector<HotQuery> message_hot_queries() {
+  return {{"newest page", kNewest.sql, "bigint, int"},
+          {"page before seq", kBefore.sql, "bigint, bigint, int"},
+          {"events after seq", kEvents.sql, "bigint, bigint, int"}};
+}
+
+}  // namespace chatd::store
