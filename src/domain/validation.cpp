@@ -86,6 +86,7 @@ std::string message_body_problem(std::string_view body) {
   auto len = utf8_length(body);
   if (!len) return "body must be valid UTF-8";
   if (*len < 1 || *len > 4000) return "body must be 1 to 4000 characters";
+  if (body.find('\0') != std::string_view::npos) return "body must not contain U+0000";
   return "";
 }
 

@@ -55,6 +55,19 @@ FROM upd u)sql"};
 constexpr Statement kClearReactions{"msg_clear_reactions",
                                     "DELETE FROM reactions WHERE conversation_id = $1 AND seq = $2"};
 
+// A deleted message is a tombstone in the log as well: its text leaves the
+// message.created event and any message.edited events. Edited events are
+// looked for only when the message was edited.
+constexpr Statement kScrubEvents{"msg_scrub_events", R"sql(
+UPDATE events SET data = CASE WHEN kind = 'message.created'
+                              THEN data || '{"body": "", "deleted": true, "reactions": {}}'::jsonb
+                              ELSE data || '{"body": ""}'::jsonb END
+WHERE conversation_id = $1
+  AND ((kind = 'message.created' AND seq = $2)
+       OR (kind = 'message.edited' AND seq > $2 AND (data->>'seq')::bigint = $2
+           AND EXISTS (SELECT 1 FROM messages
+                       WHERE conversation_id = $1 AND seq = $2 AND edited_at IS NOT NULL))))sql"};
+
 constexpr Statement kDelete{"msg_delete", CHATD_BUMP R"sql(,
 upd AS (
   UPDATE messages SET body = '', deleted = true
@@ -146,6 +159,7 @@ model::Message MessageStore::edit(ConversationId id, Seq seq, const std::string&
 model::Message MessageStore::remove(ConversationId id, Seq seq, UserId actor) {
   auto& tx = tx_of(tx_);
   tx.exec(kClearReactions, id, seq);
+  tx.exec(kScrubEvents, id, seq);
   return message_from(tx.exec(kDelete, id, actor, seq)[0]);
 }
 

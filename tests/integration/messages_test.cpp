@@ -124,6 +124,7 @@ TEST_F(Messages, BadMessagesAreRefusedAndChangeNothing) {
   expect_error(post(R"({"body":"no id"})"), 400, "invalid_request");
   expect_error(post(R"({"client_msg_id":"","body":"empty id"})"), 400, "invalid_request");
   expect_error(post(R"({"client_msg_id":"x","body":42})"), 400, "invalid_request");
+  expect_error(post(R"({"client_msg_id":"x","body":"nul \u0000 inside"})"), 400, "invalid_request");
   expect_error(post(R"({"client_msg_id":"x","body":"r","reply_to":"2"})"), 400, "invalid_request");
   expect_error(post(R"({"client_msg_id":"x","body":"r","reply_to":77})"), 400, "invalid_request");
   expect_error(post("not json"), 400, "invalid_request");
@@ -152,7 +153,7 @@ TEST_F(Messages, EditBySenderOnlyAndNotOnceDeleted) {
   ASSERT_EQ(log.size(), 2u);
   EXPECT_EQ(log[0]["kind"], "message.edited");
   EXPECT_EQ(log[0]["data"]["seq"], 2);
-  EXPECT_EQ(log[0]["data"]["body"], "fixed");
+  EXPECT_EQ(log[0]["data"]["body"], "");  // the deletion took the edit's text out of the log too
   EXPECT_EQ(log[1]["kind"], "message.deleted");
 }
 
@@ -177,8 +178,16 @@ TEST_F(Messages, DeleteLeavesATombstoneInHistoryAndLog) {
   ASSERT_EQ(log.size(), 4u);  // created, message, reaction, deleted
   EXPECT_EQ(log[3]["kind"], "message.deleted");
   EXPECT_EQ(log[3]["data"]["seq"], 2);
-  // The original body is gone from storage, not only hidden.
+  // The original text is gone from storage, not only hidden: from the message
+  // and from its log entries, edits included.
   EXPECT_EQ(db_->query("SELECT count(*) FROM messages WHERE body = 'regret'"), "0");
+  EXPECT_EQ(log[1]["data"]["body"], "");
+  EXPECT_EQ(log[1]["data"]["deleted"], true);
+  ASSERT_EQ(send(a_, conv_, "d2", "second thoughts").status, 201);  // seq 5
+  ASSERT_EQ(request(a_, "PATCH", base() + "/messages/5", R"({"body":"edited secret"})").status, 200);
+  ASSERT_EQ(request(a_, "DELETE", base() + "/messages/5").status, 200);
+  EXPECT_EQ(db_->query("SELECT count(*) FROM events WHERE data::text LIKE '%secret%' "
+                       "OR data::text LIKE '%second thoughts%' OR data::text LIKE '%regret%'"), "0");
 }
 
 TEST_F(Messages, GroupAdminMayDeleteOthersMessages) {

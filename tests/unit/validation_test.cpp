@@ -52,6 +52,25 @@ TEST(DisplayName, AllowsUnicodeButNotControlCharacters) {
   EXPECT_NE(display_name_problem("\xFF"), "");
 }
 
+TEST(MessageRules, BodyEmojiClientIdAndTitle) {
+  EXPECT_EQ(message_body_problem("hi\nthere"), "");
+  EXPECT_NE(message_body_problem(""), "");
+  EXPECT_NE(message_body_problem(std::string("a\0b", 3)), "");
+  EXPECT_NE(message_body_problem("\xC3\x28"), "");
+  EXPECT_EQ(message_body_problem(std::string(4000, 'x')), "");
+  EXPECT_NE(message_body_problem(std::string(4001, 'x')), "");
+  EXPECT_EQ(emoji_problem("\xF0\x9F\x91\x8D"), "");
+  EXPECT_NE(emoji_problem(""), "");
+  EXPECT_NE(emoji_problem(std::string(65, 'x')), "");
+  EXPECT_NE(emoji_problem("a b"), "");
+  EXPECT_EQ(client_msg_id_problem("abc-123"), "");
+  EXPECT_NE(client_msg_id_problem("has space"), "");
+  EXPECT_NE(client_msg_id_problem(std::string(65, 'c')), "");
+  EXPECT_EQ(title_problem(std::string(100, 't')), "");
+  EXPECT_NE(title_problem(std::string(101, 't')), "");
+  EXPECT_NE(title_problem("tab\there"), "");
+}
+
 TEST(Limit, DefaultsAndBounds) {
   EXPECT_EQ(*parse_limit(std::nullopt), 50);
   EXPECT_EQ(*parse_limit(std::string("1")), 1);
