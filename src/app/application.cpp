@@ -24,6 +24,9 @@
 #include "chatd/domain/message_service.hpp"
 #include "chatd/http/dispatcher.hpp"
 #include "chatd/net/server.hpp"
+#include "chatd/net/websocket_gateway.hpp"
+#include "chatd/realtime/hub.hpp"
+#include "chatd/store/notify_channel.hpp"
 #include "chatd/store/db_pool.hpp"
 #include "chatd/store/migrations.hpp"
 
@@ -123,9 +126,11 @@ int serve(const Config& config) {
                    static_cast<std::size_t>(config.db_queue));
   WorkerPool cpu("cpu", std::max(1u, std::thread::hardware_concurrency()), 1024);
   domain::PasswordHasher hasher({config.password_hash_ops, config.password_hash_mem_kib});
-  domain::AccountService accounts(db, cpu, hasher);
-  domain::ConversationService conversations(db);
-  domain::MessageService messages(db);
+  store::NotifyChannel channel(config.database_url, "chatd_events");
+  realtime::Hub hub(config.database_url, channel, metrics);
+  domain::AccountService accounts(db, cpu, hasher, hub);
+  domain::ConversationService conversations(db, hub);
+  domain::MessageService messages(db, hub);
 
   http::Dispatcher dispatcher(metrics);
   api::HealthHandler health(db, migrations, metrics, draining);
@@ -148,7 +153,10 @@ int serve(const Config& config) {
   options.header_limit = config.header_limit;
   options.idle_timeout = config.idle_timeout;
   options.read_timeout = config.read_timeout;
-  net::Server server(ioc, options, dispatcher);
+  net::WebSocketGateway gateway{accounts, {messages, conversations, hub}};
+  gateway.idle_timeout = config.ws_idle_timeout;
+  gateway.max_queued_frames = config.ws_max_queue;
+  net::Server server(ioc, options, dispatcher, &gateway);
 
   metrics.gauge("chatd_db_pool_size", "Database connections in the pool.",
                 [&db] { return static_cast<double>(db.size()); });
@@ -160,8 +168,6 @@ int serve(const Config& config) {
                 [&server] { return static_cast<double>(server.open_connections()); });
   metrics.gauge("chatd_http_requests_in_flight", "HTTP requests being handled.",
                 [&server] { return static_cast<double>(server.requests_in_flight()); });
-  metrics.gauge("chatd_websocket_connections", "Open WebSocket connections.",
-                [] { return 0.0; });
 
   std::uint16_t port = 0;
   try {
@@ -171,6 +177,7 @@ int serve(const Config& config) {
                      config.listen_port, e.what());
     return 1;
   }
+  hub.start();
   spdlog::info("chatd listening on {}:{} ({} IO threads, {} database connections)",
                config.listen_host, port, config.threads, config.db_pool);
 
@@ -180,6 +187,8 @@ int serve(const Config& config) {
     spdlog::info("signal {}: draining (up to {} ms)", signo, config.shutdown_timeout.count());
     draining = true;
     server.begin_shutdown();
+    // WebSockets close with 1001 once their frames in flight are answered.
+    hub.for_each([](const std::shared_ptr<realtime::Subscriber>& s) { s->shutdown(); });
     auto timer = std::make_shared<boost::asio::steady_timer>(ioc);
     drain_then_stop(ioc, server, timer,
                     std::chrono::steady_clock::now() + config.shutdown_timeout);
@@ -190,6 +199,7 @@ int serve(const Config& config) {
   ioc.run();
   for (auto& t : threads) t.join();
 
+  hub.stop();
   db.stop();
   cpu.stop();
   spdlog::info("chatd stopped");

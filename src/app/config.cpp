@@ -115,6 +115,12 @@ std::vector<Setting> settings(unsigned cores) {
       {"--shutdown-timeout", "CHATD_SHUTDOWN_TIMEOUT", "10s",
        "on SIGTERM/SIGINT, how long requests in flight may take to finish",
        duration(&Config::shutdown_timeout)},
+      {"--ws-idle-timeout", "CHATD_WS_IDLE_TIMEOUT", "60s",
+       "close a WebSocket silent this long; a ping goes out after half of it",
+       duration(&Config::ws_idle_timeout)},
+      {"--ws-max-queue", "CHATD_WS_MAX_QUEUE", "1024",
+       "frames queued for one WebSocket before it is closed as too slow (1013)",
+       integer(&Config::ws_max_queue, std::size_t{16}, std::size_t{1} << 20)},
       {"--migrations-dir", "CHATD_MIGRATIONS_DIR", "(built in)",
        "read migrations from this directory instead of those built into the binary",
        [](Config& c, const std::string& v) -> std::string {

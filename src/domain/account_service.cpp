@@ -85,6 +85,7 @@ Task<Expected<Unit>> AccountService::logout(std::string token) {
   auto revoke = [h](store::Connection& c) { return store::SessionStore(c).revoke(h); };
   bool revoked = co_await db_.run<bool>(revoke);
   if (!revoked) co_return Error::unauthenticated();
+  publisher_.token_revoked(h);  // its sockets close, on every instance
   co_return Unit{};
 }
 

@@ -51,16 +51,21 @@ bool decode_cursor(const std::string& text, std::int64_t& snapshot, std::int64_t
 
 Task<Expected<CreatedConversation>> ConversationService::create_direct(UserId me, UserId peer) {
   if (peer == me) co_return Error::invalid("peer_id must be another user");
-  auto job = [me, peer](store::Connection& c) {
+  Committed committed;
+  Committed* out = &committed;
+  auto job = [me, peer, out](store::Connection& c) {
     return store::in_transaction(c, [&](Transaction& tx) -> Expected<CreatedConversation> {
       ConversationStore convs(tx);
       if (!convs.user_exists(peer)) return user_not_found(peer);
       if (convs.blocked_either_way(me, peer)) return blocked();
       auto [id, created] = convs.create_direct(me, peer);
+      if (created) *out = {id, 1, 1};
       return CreatedConversation{*convs.view(id, me), created};
     });
   };
-  co_return co_await db_.run<Expected<CreatedConversation>>(job);
+  auto result = co_await db_.run<Expected<CreatedConversation>>(job);
+  if (result) committed.publish(publisher_);
+  co_return result;
 }
 
 Task<Expected<CreatedConversation>> ConversationService::create_group(
@@ -79,7 +84,9 @@ Task<Expected<CreatedConversation>> ConversationService::create_group(
     co_return Error::invalid("member_ids may list at most " + std::to_string(kMaxGroupMembers - 1) +
                              " users");
   }
-  auto job = [me, title, others](store::Connection& c) {
+  Committed committed;
+  Committed* out = &committed;
+  auto job = [me, title, others, out](store::Connection& c) {
     return store::in_transaction(c, [&](Transaction& tx) -> Expected<CreatedConversation> {
       ConversationStore convs(tx);
       auto unknown = convs.unknown_users(others);
@@ -87,10 +94,13 @@ Task<Expected<CreatedConversation>> ConversationService::create_group(
         return Error::invalid("member_ids lists unknown user " + std::to_string(unknown[0]));
       }
       auto id = convs.create_group(title, me, others);
+      *out = {id, 1, 1};
       return CreatedConversation{*convs.view(id, me), true};
     });
   };
-  co_return co_await db_.run<Expected<CreatedConversation>>(job);
+  auto result = co_await db_.run<Expected<CreatedConversation>>(job);
+  if (result) committed.publish(publisher_);
+  co_return result;
 }
 
 Task<Expected<ConversationPage>> ConversationService::list(UserId me, int limit,
@@ -134,22 +144,29 @@ Task<Expected<model::ConversationView>> ConversationService::update_title(UserId
                                                                           ConversationId id,
                                                                           std::string title) {
   if (auto p = title_problem(title); !p.empty()) co_return Error::invalid(p);
-  auto job = [me, id, title](store::Connection& c) {
+  Committed committed;
+  Committed* out = &committed;
+  auto job = [me, id, title, out](store::Connection& c) {
     return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::ConversationView> {
       ConversationStore convs(tx);
       auto m = convs.membership(id, me, true);
       if (auto ok = authorize(Action::update_conversation, m, me); !ok) return ok.error();
       convs.set_title(id, title, me);
+      *out = {id, m->last_seq + 1, m->last_seq + 1};
       return *convs.view(id, me);
     });
   };
-  co_return co_await db_.run<Expected<model::ConversationView>>(job);
+  auto result = co_await db_.run<Expected<model::ConversationView>>(job);
+  if (result) committed.publish(publisher_);
+  co_return result;
 }
 
 Task<Expected<model::ConversationView>> ConversationService::add_member(UserId me,
                                                                         ConversationId id,
                                                                         UserId user) {
-  auto job = [me, id, user](store::Connection& c) {
+  Committed committed;
+  Committed* out = &committed;
+  auto job = [me, id, user, out](store::Connection& c) {
     return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::ConversationView> {
       ConversationStore convs(tx);
       auto m = convs.membership(id, me, true);
@@ -160,14 +177,19 @@ Task<Expected<model::ConversationView>> ConversationService::add_member(UserId m
                                                      " is already a member");
       }
       convs.add_member(id, user, model::Role::member, me);
+      *out = {id, m->last_seq + 1, m->last_seq + 1};
       return *convs.view(id, me);
     });
   };
-  co_return co_await db_.run<Expected<model::ConversationView>>(job);
+  auto result = co_await db_.run<Expected<model::ConversationView>>(job);
+  if (result) committed.publish(publisher_);
+  co_return result;
 }
 
 Task<Expected<Unit>> ConversationService::remove_member(UserId me, ConversationId id, UserId user) {
-  auto job = [me, id, user](store::Connection& c) {
+  Committed committed;
+  Committed* out = &committed;
+  auto job = [me, id, user, out](store::Connection& c) {
     return store::in_transaction(c, [&](Transaction& tx) -> Expected<Unit> {
       ConversationStore convs(tx);
       auto m = convs.membership(id, me, true);
@@ -187,16 +209,21 @@ Task<Expected<Unit>> ConversationService::remove_member(UserId me, ConversationI
                                "others remain");
       }
       convs.remove_member(id, user, me);
+      *out = {id, m->last_seq + 1, m->last_seq + 1};
       return Unit{};
     });
   };
-  co_return co_await db_.run<Expected<Unit>>(job);
+  auto result = co_await db_.run<Expected<Unit>>(job);
+  if (result) committed.publish(publisher_);
+  co_return result;
 }
 
 Task<Expected<model::Seq>> ConversationService::mark_read(UserId me, ConversationId id,
                                                           model::Seq seq) {
   if (seq < 0) co_return Error::invalid("seq must be a non-negative integer");
-  auto job = [me, id, seq](store::Connection& c) {
+  bool moved = false;
+  bool* moved_out = &moved;
+  auto job = [me, id, seq, moved_out](store::Connection& c) {
     return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::Seq> {
       ConversationStore convs(tx);
       auto m = convs.membership(id, me, false);
@@ -205,10 +232,25 @@ Task<Expected<model::Seq>> ConversationService::mark_read(UserId me, Conversatio
         return Error::invalid("seq " + std::to_string(seq) + " is past the conversation's last_seq " +
                               std::to_string(m->last_seq));
       }
-      return convs.mark_read(id, me, seq);
+      auto now = convs.mark_read(id, me, seq);
+      *moved_out = now > m->read_seq;
+      return now;
     });
   };
-  co_return co_await db_.run<Expected<model::Seq>>(job);
+  auto result = co_await db_.run<Expected<model::Seq>>(job);
+  if (result && moved) publisher_.read_moved(id, me, *result);
+  co_return result;
+}
+
+Task<Expected<std::vector<std::pair<ConversationId, model::Seq>>>>
+ConversationService::conversations_of(UserId me) {
+  using List = std::vector<std::pair<ConversationId, model::Seq>>;
+  auto job = [me](store::Connection& c) {
+    return store::in_transaction(c, [&](Transaction& tx) -> Expected<List> {
+      return ConversationStore(tx).conversations_of(me);
+    });
+  };
+  co_return co_await db_.run<Expected<List>>(job);
 }
 
 Task<Expected<Unit>> ConversationService::block(UserId me, UserId other) {

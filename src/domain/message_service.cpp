@@ -32,7 +32,9 @@ Task<Expected<SentMessage>> MessageService::send(UserId me, ConversationId id,
   if (auto p = client_msg_id_problem(client_msg_id); !p.empty()) co_return Error::invalid(p);
   if (auto p = message_body_problem(body); !p.empty()) co_return Error::invalid(p);
   if (reply_to && *reply_to < 1) co_return Error::invalid("reply_to must be a positive seq");
-  auto job = [me, id, client_msg_id, body, reply_to](store::Connection& c) {
+  Committed committed;
+  Committed* out = &committed;
+  auto job = [me, id, client_msg_id, body, reply_to, out](store::Connection& c) {
     return store::in_transaction(c, [&](Transaction& tx) -> Expected<SentMessage> {
       ConversationStore convs(tx);
       MessageStore messages(tx);
@@ -52,10 +54,14 @@ Task<Expected<SentMessage>> MessageService::send(UserId me, ConversationId id,
       if (reply_to && !messages.get(id, *reply_to)) {
         return Error::invalid("reply_to must be the seq of a message in this conversation");
       }
-      return SentMessage{messages.append(id, me, client_msg_id, body, reply_to), true};
+      auto stored = messages.append(id, me, client_msg_id, body, reply_to);
+      *out = {id, stored.seq, stored.seq};
+      return SentMessage{std::move(stored), true};
     });
   };
-  co_return co_await db_.run<Expected<SentMessage>>(job);
+  auto result = co_await db_.run<Expected<SentMessage>>(job);
+  if (result) committed.publish(publisher_);
+  co_return result;
 }
 
 Task<Expected<store::Page<model::Message>>> MessageService::history(
@@ -74,7 +80,9 @@ Task<Expected<store::Page<model::Message>>> MessageService::history(
 Task<Expected<model::Message>> MessageService::edit(UserId me, ConversationId id, Seq seq,
                                                     std::string body) {
   if (auto p = message_body_problem(body); !p.empty()) co_return Error::invalid(p);
-  auto job = [me, id, seq, body](store::Connection& c) {
+  Committed committed;
+  Committed* out = &committed;
+  auto job = [me, id, seq, body, out](store::Connection& c) {
     return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::Message> {
       MessageStore messages(tx);
       auto m = ConversationStore(tx).membership(id, me, true);
@@ -85,14 +93,19 @@ Task<Expected<model::Message>> MessageService::edit(UserId me, ConversationId id
         return ok.error();
       }
       if (message->deleted) return message_deleted(seq);
+      *out = {id, m->last_seq + 1, m->last_seq + 1};
       return messages.edit(id, seq, body, me);
     });
   };
-  co_return co_await db_.run<Expected<model::Message>>(job);
+  auto result = co_await db_.run<Expected<model::Message>>(job);
+  if (result) committed.publish(publisher_);
+  co_return result;
 }
 
 Task<Expected<model::Message>> MessageService::remove(UserId me, ConversationId id, Seq seq) {
-  auto job = [me, id, seq](store::Connection& c) {
+  Committed committed;
+  Committed* out = &committed;
+  auto job = [me, id, seq, out](store::Connection& c) {
     return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::Message> {
       MessageStore messages(tx);
       auto m = ConversationStore(tx).membership(id, me, true);
@@ -103,16 +116,21 @@ Task<Expected<model::Message>> MessageService::remove(UserId me, ConversationId 
         return ok.error();
       }
       if (message->deleted) return *message;  // already a tombstone: nothing new to log
+      *out = {id, m->last_seq + 1, m->last_seq + 1};
       return messages.remove(id, seq, me);
     });
   };
-  co_return co_await db_.run<Expected<model::Message>>(job);
+  auto result = co_await db_.run<Expected<model::Message>>(job);
+  if (result) committed.publish(publisher_);
+  co_return result;
 }
 
 Task<Expected<model::Message>> MessageService::react(UserId me, ConversationId id, Seq seq,
                                                      std::string emoji, bool add) {
   if (auto p = emoji_problem(emoji); !p.empty()) co_return Error::invalid(p);
-  auto job = [me, id, seq, emoji, add](store::Connection& c) {
+  Committed committed;
+  Committed* out = &committed;
+  auto job = [me, id, seq, emoji, add, out](store::Connection& c) {
     return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::Message> {
       MessageStore messages(tx);
       auto m = ConversationStore(tx).membership(id, me, true);
@@ -122,10 +140,13 @@ Task<Expected<model::Message>> MessageService::react(UserId me, ConversationId i
       if (message->deleted) return message_deleted(seq);
       bool changed = add ? messages.add_reaction(id, seq, emoji, me)
                          : messages.remove_reaction(id, seq, emoji, me);
+      if (changed) *out = {id, m->last_seq + 1, m->last_seq + 1};
       return changed ? *messages.get(id, seq) : *message;
     });
   };
-  co_return co_await db_.run<Expected<model::Message>>(job);
+  auto result = co_await db_.run<Expected<model::Message>>(job);
+  if (result) committed.publish(publisher_);
+  co_return result;
 }
 
 Task<Expected<store::Page<model::Event>>> MessageService::events(UserId me, ConversationId id,

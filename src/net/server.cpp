@@ -21,6 +21,8 @@
 
 #include "chatd/http/dispatcher.hpp"
 #include "chatd/http/errors.hpp"
+#include "connection.hpp"
+#include "ws_session.hpp"
 
 namespace chatd::net {
 
@@ -31,44 +33,7 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-struct Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
-  beast::tcp_stream stream;
-  // True only while waiting for the first byte of the next request: such a
-  // connection has nothing in flight and may be closed at shutdown. Touched
-  // only on the connection's strand.
-  bool idle = true;
-};
-
 }  // namespace
-
-struct Server::State : std::enable_shared_from_this<Server::State> {
-  State(asio::io_context& io, ServerOptions opt, http::Dispatcher& d)
-      : ioc(io), options(std::move(opt)), dispatcher(d), acceptor(asio::make_strand(io)) {}
-
-  asio::io_context& ioc;
-  ServerOptions options;
-  http::Dispatcher& dispatcher;
-  tcp::acceptor acceptor;
-  std::atomic<bool> stopping{false};
-  std::atomic<std::size_t> in_flight{0};
-
-  std::mutex mu;
-  std::uint64_t next_id = 0;
-  std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections;
-
-  std::uint64_t track(const std::shared_ptr<Connection>& c) {
-    std::lock_guard lock(mu);
-    connections.emplace(++next_id, c);
-    return next_id;
-  }
-  void untrack(std::uint64_t id) {
-    std::lock_guard lock(mu);
-    connections.erase(id);
-  }
-};
-
-namespace {
 
 http::Request to_request(bhttp::request<bhttp::string_body>&& in, const std::string& remote) {
   http::Request out;
@@ -95,6 +60,8 @@ bhttp::response<bhttp::string_body> to_beast(http::Response&& in, unsigned versi
   out.prepare_payload();
   return out;
 }
+
+namespace {
 
 // After an error answer, stop sending and read what the client still sends for
 // a moment, so that closing does not reset the connection before the client has
@@ -180,6 +147,12 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
       break;
     }
 
+    if (st->gateway && is_websocket_upgrade(parser.get())) {
+      // The connection becomes a WebSocket; its session runs here until it closes.
+      co_await run_websocket(st, conn, parser.release(), remote);
+      st->untrack(id);
+      co_return;
+    }
     st->in_flight.fetch_add(1);
     auto& beast_req = parser.get();
     unsigned version = beast_req.version();
@@ -224,8 +197,9 @@ asio::awaitable<void> accept_loop(std::shared_ptr<Server::State> st) {
 
 }  // namespace
 
-Server::Server(asio::io_context& ioc, ServerOptions options, http::Dispatcher& dispatcher)
-    : state_(std::make_shared<State>(ioc, std::move(options), dispatcher)) {}
+Server::Server(asio::io_context& ioc, ServerOptions options, http::Dispatcher& dispatcher,
+               WebSocketGateway* gateway)
+    : state_(std::make_shared<State>(ioc, std::move(options), dispatcher, gateway)) {}
 
 Server::~Server() = default;
 

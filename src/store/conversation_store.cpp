@@ -93,6 +93,18 @@ VALUES ($1, $2, $3, (SELECT last_seq FROM conversations WHERE id = $1)))sql"};
 constexpr Statement kRemoveMember{"conv_remove_member",
                                   "DELETE FROM members WHERE conversation_id = $1 AND user_id = $2"};
 
+constexpr Statement kMemberIds{"conv_member_ids",
+                               "SELECT user_id FROM members WHERE conversation_id = $1"};
+
+constexpr Statement kContacts{"conv_contacts", R"sql(
+SELECT DISTINCT other.user_id
+FROM members mine JOIN members other ON other.conversation_id = mine.conversation_id
+WHERE mine.user_id = $1 AND other.user_id <> $1)sql"};
+
+constexpr Statement kConversationsOf{"conv_of_user", R"sql(
+SELECT c.id, c.last_seq FROM members m JOIN conversations c ON c.id = m.conversation_id
+WHERE m.user_id = $1 ORDER BY c.id)sql"};
+
 constexpr Statement kRoleOf{"conv_role_of",
                             "SELECT role FROM members WHERE conversation_id = $1 AND user_id = $2"};
 
@@ -252,6 +264,26 @@ std::vector<model::ConversationView> ConversationStore::list(UserId me, std::int
   std::vector<model::ConversationView> out;
   for (const auto& row : tx_of(tx_).exec(kList, me, snapshot, after_key, after_id, limit)) {
     out.push_back(view_from(row));
+  }
+  return out;
+}
+
+std::vector<UserId> ConversationStore::member_ids(ConversationId id) {
+  std::vector<UserId> out;
+  for (const auto& row : tx_of(tx_).exec(kMemberIds, id)) out.push_back(row[0].as<std::int64_t>());
+  return out;
+}
+
+std::vector<UserId> ConversationStore::contacts(UserId user) {
+  std::vector<UserId> out;
+  for (const auto& row : tx_of(tx_).exec(kContacts, user)) out.push_back(row[0].as<std::int64_t>());
+  return out;
+}
+
+std::vector<std::pair<ConversationId, model::Seq>> ConversationStore::conversations_of(UserId user) {
+  std::vector<std::pair<ConversationId, model::Seq>> out;
+  for (const auto& row : tx_of(tx_).exec(kConversationsOf, user)) {
+    out.emplace_back(row[0].as<std::int64_t>(), row[1].as<std::int64_t>());
   }
   return out;
 }

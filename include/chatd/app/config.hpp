@@ -30,6 +30,8 @@ struct Config {
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds read_timeout{10'000};
   std::chrono::milliseconds shutdown_timeout{10'000};
+  std::chrono::milliseconds ws_idle_timeout{60'000};
+  std::size_t ws_max_queue = 1024;
   std::string migrations_dir;  // empty: the migrations built into the binary
   unsigned long long password_hash_ops = 2;
   std::size_t password_hash_mem_kib = 64 * 1024;

@@ -8,6 +8,7 @@
 
 #include "chatd/core/async.hpp"
 #include "chatd/core/expected.hpp"
+#include "chatd/domain/event_publisher.hpp"
 #include "chatd/domain/password_hasher.hpp"
 #include "chatd/model/user.hpp"
 
@@ -24,8 +25,9 @@ struct Login {
 
 class AccountService {
  public:
-  AccountService(store::DbPool& db, WorkerPool& cpu, const PasswordHasher& hasher)
-      : db_(db), cpu_(cpu), hasher_(hasher) {}
+  AccountService(store::DbPool& db, WorkerPool& cpu, const PasswordHasher& hasher,
+                 EventPublisher& publisher)
+      : db_(db), cpu_(cpu), hasher_(hasher), publisher_(publisher) {}
 
   // conflict `username_taken` when the name exists, also under a race.
   Task<Expected<model::User>> register_user(std::string username, std::string password,
@@ -42,6 +44,7 @@ class AccountService {
   store::DbPool& db_;
   WorkerPool& cpu_;
   const PasswordHasher& hasher_;
+  EventPublisher& publisher_;
 };
 
 }  // namespace chatd::domain

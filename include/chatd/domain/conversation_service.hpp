@@ -9,6 +9,7 @@
 
 #include "chatd/core/async.hpp"
 #include "chatd/core/expected.hpp"
+#include "chatd/domain/event_publisher.hpp"
 #include "chatd/model/conversation.hpp"
 
 namespace chatd::store {
@@ -34,7 +35,8 @@ bool decode_cursor(const std::string& text, std::int64_t& snapshot, std::int64_t
 
 class ConversationService {
  public:
-  explicit ConversationService(store::DbPool& db) : db_(db) {}
+  ConversationService(store::DbPool& db, EventPublisher& publisher)
+      : db_(db), publisher_(publisher) {}
 
   Task<Expected<CreatedConversation>> create_direct(model::UserId me, model::UserId peer);
   Task<Expected<CreatedConversation>> create_group(model::UserId me, std::string title,
@@ -51,12 +53,19 @@ class ConversationService {
   Task<Expected<model::Seq>> mark_read(model::UserId me, model::ConversationId id,
                                        model::Seq seq);
 
+  // Relayed to the other members, never stored.
+  void typing(model::UserId me, model::ConversationId id) { publisher_.typing(id, me); }
+  // The caller's conversations with their last seq, for catch-up.
+  Task<Expected<std::vector<std::pair<model::ConversationId, model::Seq>>>> conversations_of(
+      model::UserId me);
+
   Task<Expected<Unit>> block(model::UserId me, model::UserId other);
   Task<Expected<Unit>> unblock(model::UserId me, model::UserId other);
   Task<Expected<std::vector<model::Block>>> blocks(model::UserId me);
 
  private:
   store::DbPool& db_;
+  EventPublisher& publisher_;
 };
 
 }  // namespace chatd::domain

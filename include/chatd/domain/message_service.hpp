@@ -6,6 +6,7 @@
 
 #include "chatd/core/async.hpp"
 #include "chatd/core/expected.hpp"
+#include "chatd/domain/event_publisher.hpp"
 #include "chatd/model/conversation.hpp"
 #include "chatd/store/message_store.hpp"
 
@@ -22,7 +23,7 @@ struct SentMessage {
 
 class MessageService {
  public:
-  explicit MessageService(store::DbPool& db) : db_(db) {}
+  MessageService(store::DbPool& db, EventPublisher& publisher) : db_(db), publisher_(publisher) {}
 
   Task<Expected<SentMessage>> send(model::UserId me, model::ConversationId id,
                                    std::string client_msg_id, std::string body,
@@ -41,6 +42,7 @@ class MessageService {
 
  private:
   store::DbPool& db_;
+  EventPublisher& publisher_;
 };
 
 }  // namespace chatd::domain

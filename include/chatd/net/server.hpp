@@ -18,6 +18,8 @@ class Dispatcher;
 
 namespace chatd::net {
 
+struct WebSocketGateway;
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
@@ -33,7 +35,9 @@ struct ServerOptions {
 
 class Server {
  public:
-  Server(boost::asio::io_context& ioc, ServerOptions options, http::Dispatcher& dispatcher);
+  // Without a gateway, GET /v1/ws is an ordinary (unknown) route.
+  Server(boost::asio::io_context& ioc, ServerOptions options, http::Dispatcher& dispatcher,
+         WebSocketGateway* gateway = nullptr);
   ~Server();
 
   // Binds, listens and starts accepting. Returns the bound port (useful when

@@ -42,6 +42,12 @@ class ConversationStore {
                                             std::int64_t after_key, model::ConversationId after_id,
                                             int limit);
 
+  std::vector<model::UserId> member_ids(model::ConversationId id);
+  // Everyone who shares a conversation with the user (for presence).
+  std::vector<model::UserId> contacts(model::UserId user);
+  // The user's conversations and their last seq (for sync).
+  std::vector<std::pair<model::ConversationId, model::Seq>> conversations_of(model::UserId user);
+
   std::optional<model::Role> role_of(model::ConversationId id, model::UserId user);
   int owner_count(model::ConversationId id);
   model::Event add_member(model::ConversationId id, model::UserId user, model::Role role,

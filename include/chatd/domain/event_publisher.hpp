@@ -1,0 +1,40 @@
+// What the domain announces after a commit, for live delivery. Implemented by
+// realtime::Hub; the domain does not know how delivery works.
+#pragma once
+
+#include <string>
+
+#include "chatd/model/conversation.hpp"
+
+namespace chatd::domain {
+
+class EventPublisher {
+ public:
+  virtual ~EventPublisher() = default;
+  // Events from..to of the conversation are committed.
+  virtual void events_committed(model::ConversationId id, model::Seq from, model::Seq to) = 0;
+  virtual void read_moved(model::ConversationId id, model::UserId user, model::Seq seq) = 0;
+  virtual void typing(model::ConversationId id, model::UserId user) = 0;
+  virtual void token_revoked(const std::string& token_hash) = 0;
+};
+
+// For tools and tests that run services without live delivery.
+class NoPublisher final : public EventPublisher {
+ public:
+  void events_committed(model::ConversationId, model::Seq, model::Seq) override {}
+  void read_moved(model::ConversationId, model::UserId, model::Seq) override {}
+  void typing(model::ConversationId, model::UserId) override {}
+  void token_revoked(const std::string&) override {}
+};
+
+// What one transaction appended to one conversation's log.
+struct Committed {
+  model::ConversationId conversation = 0;
+  model::Seq from = 0;
+  model::Seq to = -1;  // to < from: nothing
+  void publish(EventPublisher& p) const {
+    if (to >= from) p.events_committed(conversation, from, to);
+  }
+};
+
+}  // namespace chatd::domain

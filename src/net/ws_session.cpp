@@ -1,0 +1,270 @@
+#include "ws_session.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <deque>
+
+#include <spdlog/spdlog.h>
+
+#include "chatd/api/json_io.hpp"
+#include "chatd/domain/session_tokens.hpp"
+#include "chatd/http/errors.hpp"
+#include "chatd/net/websocket_gateway.hpp"
+
+namespace chatd::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace websocket = boost::beast::websocket;
+
+bool is_websocket_upgrade(const bhttp::request<bhttp::string_body>& req) {
+  auto target = req.target();
+  auto path = target.substr(0, target.find('?'));
+  return path == "/v1/ws" && websocket::is_upgrade(req);
+}
+
+namespace {
+
+using realtime::Frame;
+
+// The socket side of one client: a single writer drains a bounded queue.
+class WsTransport final : public realtime::Transport,
+                          public std::enable_shared_from_this<WsTransport> {
+ public:
+  WsTransport(beast::tcp_stream&& stream, std::size_t max_queue)
+      : ws_(std::move(stream)),
+        executor_(ws_.get_executor()),
+        wake_(executor_),
+        max_queue_(max_queue) {
+    wake_.expires_at(std::chrono::steady_clock::time_point::max());
+  }
+
+  websocket::stream<beast::tcp_stream>& ws() { return ws_; }
+  asio::any_io_executor executor() const override { return executor_; }
+  std::size_t backlog() const override { return queue_.size(); }
+  std::size_t capacity() const override { return max_queue_; }
+  bool open() const override { return open_; }
+
+  void send(Frame frame) override {
+    if (!open_) return;
+    if (queue_.size() >= max_queue_) {
+      // Too slow to read: close rather than buffer without bound; it recovers with `sync`.
+      close(1013, "client too slow; reconnect and sync");
+      return;
+    }
+    queue_.push_back(std::move(frame));
+    wake_.cancel_one();
+  }
+
+  void close(std::uint16_t code, std::string reason) override {
+    if (!open_) return;
+    open_ = false;
+    queue_.clear();
+    wake_.cancel();
+    asio::co_spawn(ws_.get_executor(), do_close(shared_from_this(), code, std::move(reason)),
+                   asio::detached);
+  }
+
+  // The reader saw the socket end.
+  void closed() {
+    open_ = false;
+    queue_.clear();
+    wake_.cancel();
+  }
+
+  static asio::awaitable<void> writer(std::shared_ptr<WsTransport> self) {
+    beast::error_code ec;
+    while (self->open_) {
+      if (self->queue_.empty()) {
+        co_await self->wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
+      Frame frame = self->queue_.front();
+      self->writing_ = true;
+      co_await self->ws_.async_write(asio::buffer(*frame),
+                                     asio::redirect_error(asio::use_awaitable, ec));
+      self->writing_ = false;
+      if (ec) {
+        self->closed();
+        break;
+      }
+      if (!self->queue_.empty()) self->queue_.pop_front();
+    }
+    if (self->close_pending_) co_await self->finish_close();
+  }
+
+ private:
+  static asio::awaitable<void> do_close(std::shared_ptr<WsTransport> self, std::uint16_t code,
+                                        std::string reason) {
+    self->close_code_ = code;
+    self->close_reason_ = std::move(reason);
+    if (self->writing_) {
+      self->close_pending_ = true;  // the writer closes after its frame
+      co_return;
+    }
+    co_await self->finish_close();
+  }
+
+  asio::awaitable<void> finish_close() {
+    close_pending_ = false;
+    beast::error_code ec;
+    websocket::close_reason cr(static_cast<websocket::close_code>(close_code_));
+    cr.reason = close_reason_;
+    co_await ws_.async_close(cr, asio::redirect_error(asio::use_awaitable, ec));
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  asio::any_io_executor executor_;
+  asio::steady_timer wake_;
+  std::deque<Frame> queue_;
+  std::size_t max_queue_;
+  bool open_ = true;
+  bool writing_ = false;
+  bool close_pending_ = false;
+  std::uint16_t close_code_ = 1000;
+  std::string close_reason_;
+};
+
+// Reads one frame with a deadline; empty on timeout or error.
+asio::awaitable<std::optional<std::string>> read_auth_frame(std::shared_ptr<WsTransport> t,
+                                                            std::chrono::milliseconds limit) {
+  asio::steady_timer deadline(t->executor(), limit);
+  bool expired = false;
+  deadline.async_wait([t, &expired](const beast::error_code& ec) {
+    if (!ec) {
+      expired = true;
+      t->close(1008, "authenticate within the time limit");
+    }
+  });
+  beast::flat_buffer buffer;
+  beast::error_code ec;
+  co_await t->ws().async_read(buffer, asio::redirect_error(asio::use_awaitable, ec));
+  deadline.cancel();
+  if (ec || expired) co_return std::nullopt;
+  co_return beast::buffers_to_string(buffer.data());
+}
+
+}  // namespace
+
+asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
+                                    std::shared_ptr<Connection> conn,
+                                    bhttp::request<bhttp::string_body> req, std::string remote) {
+  WebSocketGateway& gw = *st->gateway;
+  beast::error_code ec;
+  conn->idle = false;
+
+  // Header authentication, before the upgrade: a bad token gets a plain 401.
+  std::optional<model::User> user;
+  std::string token_hash;
+  http::Request probe;
+  for (const auto& f : req) {
+    if (f.name() == bhttp::field::authorization) {
+      probe.headers.emplace_back("authorization", std::string(f.value()));
+    }
+  }
+  std::string token = probe.bearer_token();
+  if (!token.empty()) {
+    auto who = co_await gw.accounts.authenticate(token);
+    if (!who) {
+      auto res = http::error_response(who.error());
+      bhttp::response<bhttp::string_body> out{bhttp::status::unauthorized, req.version()};
+      out.set(bhttp::field::content_type, "application/json");
+      out.body() = res.body;
+      out.keep_alive(false);
+      out.prepare_payload();
+      conn->stream.expires_after(std::chrono::seconds(5));
+      co_await bhttp::async_write(conn->stream, out, asio::redirect_error(asio::use_awaitable, ec));
+      conn->stream.socket().close(ec);
+      co_return;
+    }
+    user = *who;
+    token_hash = domain::hash_token(token);
+  }
+
+  conn->stream.expires_never();  // the WebSocket keeps its own timers
+  // A fixed kernel send buffer: bounds memory per socket, and lets a client that
+  // stops reading show up in our own queue instead of in megabytes of kernel buffers.
+  conn->stream.socket().set_option(asio::socket_base::send_buffer_size(256 * 1024), ec);
+  auto transport = std::make_shared<WsTransport>(std::move(conn->stream), gw.max_queued_frames);
+  auto& ws = transport->ws();
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = std::chrono::seconds(10);
+  timeouts.idle_timeout = gw.idle_timeout;
+  timeouts.keep_alive_pings = true;
+  ws.set_option(timeouts);
+  ws.read_message_max(gw.max_frame_bytes);
+  ws.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(bhttp::field::server, "chatd"); }));
+  co_await ws.async_accept(req, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return;
+
+  if (!user) {
+    auto first = co_await read_auth_frame(transport, gw.auth_timeout);
+    if (!first) co_return;
+    auto frame = api::Json::parse(*first, nullptr, false);
+    std::string t = frame.is_object() && frame.value("type", "") == "auth" && frame["token"].is_string()
+                        ? frame["token"].get<std::string>()
+                        : "";
+    // No co_await inside a conditional expression: g++ 12 miscompiles it.
+    Expected<model::User> who = Error::unauthenticated("the first frame must be auth");
+    if (!t.empty()) who = co_await gw.accounts.authenticate(t);
+    if (!who) {
+      transport->close(1008, who.error().message);
+      co_return;
+    }
+    user = *who;
+    token_hash = domain::hash_token(t);
+    transport->send(std::make_shared<const std::string>(
+        "{\"type\":\"authenticated\",\"user_id\":" + std::to_string(user->id) + "}"));
+  }
+
+  auto client = std::make_shared<realtime::ClientSession>(gw.services, transport, *user, token_hash);
+  try {
+    co_await realtime::ClientSession::start(client);
+  } catch (const std::exception& e) {
+    transport->close(1011, "database unavailable, reconnect shortly");
+    spdlog::warn("ws user {}: could not start: {}", user->id, e.what());
+  }
+  spdlog::info("ws open user={} remote={}", user->id, remote);
+  asio::co_spawn(transport->executor(), WsTransport::writer(transport), asio::detached);
+  if (st->stopping) client->shutdown();
+
+  beast::flat_buffer buffer;
+  for (;;) {
+    buffer.clear();
+    co_await ws.async_read(buffer, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (ec == websocket::error::message_too_big) transport->close(1009, "frame too large");
+      break;
+    }
+    if (!transport->open()) break;
+    if (ws.got_binary()) {
+      transport->close(1003, "text frames of JSON only");
+      break;
+    }
+    if (client->in_flight() >= gw.max_in_flight) {
+      Error busy{ErrorKind::rate_limited, "rate_limited", "too many frames in flight"};
+      auto id = api::Json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
+      api::Json answer = {{"type", "error"}, {"error", {{"code", busy.code}, {"message", busy.message}}}};
+      if (id.is_object() && id.contains("id")) answer["id"] = id["id"];
+      transport->send(std::make_shared<const std::string>(answer.dump()));
+      continue;
+    }
+    asio::co_spawn(transport->executor(),
+                   realtime::ClientSession::on_frame(client, beast::buffers_to_string(buffer.data())),
+                   asio::detached);
+  }
+  transport->closed();
+  gw.services.hub.detach(client.get());
+  spdlog::info("ws closed user={} remote={} ({})", user->id, remote, ec.message());
+}
+
+}  // namespace chatd::net

@@ -1,0 +1,118 @@
+#include "ws_client.hpp"
+
+#include <utility>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+namespace chatd::test {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+
+struct WsClient::Impl {
+  asio::io_context ioc;
+  websocket::stream<beast::tcp_stream> ws{ioc};
+  beast::flat_buffer buffer;
+};
+
+WsClient::WsClient(std::uint16_t port, const std::string& token, int receive_buffer)
+    : impl_(std::make_unique<Impl>()) {
+  auto& ws = impl_->ws;
+  auto& socket = beast::get_lowest_layer(ws).socket();
+  socket.open(asio::ip::tcp::v4());
+  if (receive_buffer > 0) socket.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
+  socket.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  ws.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
+    if (!token.empty()) req.set(beast::http::field::authorization, "Bearer " + token);
+  }));
+  websocket::response_type res;
+  beast::error_code ec;
+  ws.handshake(res, "127.0.0.1", "/v1/ws", ec);
+  handshake_ok_ = !ec;
+  if (ec) refused_status_ = static_cast<int>(res.result_int());
+  ws.read_message_max(16 << 20);
+}
+
+WsClient::~WsClient() {
+  beast::error_code ec;
+  beast::get_lowest_layer(impl_->ws).socket().close(ec);
+}
+
+void WsClient::send(const Json& frame) { send_text(frame.dump()); }
+
+void WsClient::send_text(const std::string& text) {
+  beast::error_code ec;
+  impl_->ws.text(true);
+  impl_->ws.write(asio::buffer(text), ec);
+}
+
+void WsClient::send_binary(const std::string& bytes) {
+  beast::error_code ec;
+  impl_->ws.binary(true);
+  impl_->ws.write(asio::buffer(bytes), ec);
+  impl_->ws.text(true);
+}
+
+std::optional<Json> WsClient::read(std::chrono::milliseconds timeout) {
+  if (closed_) return std::nullopt;
+  auto& ioc = impl_->ioc;
+  bool done = false;
+  beast::error_code result;
+  impl_->buffer.clear();
+  impl_->ws.async_read(impl_->buffer, [&](beast::error_code ec, std::size_t) {
+    done = true;
+    result = ec;
+  });
+  ioc.restart();
+  ioc.run_for(timeout);
+  if (!done) {
+    // Timed out: cancel the read and let it finish.
+    beast::get_lowest_layer(impl_->ws).socket().cancel();
+    ioc.restart();
+    ioc.run();
+    closed_ = true;  // a cancelled websocket read leaves the stream unusable
+    close_code_ = -1;
+    return std::nullopt;
+  }
+  if (result) {
+    closed_ = true;
+    close_code_ = impl_->ws.reason().code;
+    return std::nullopt;
+  }
+  auto j = Json::parse(beast::buffers_to_string(impl_->buffer.data()), nullptr, false);
+  if (j.is_discarded()) return Json(beast::buffers_to_string(impl_->buffer.data()));
+  return j;
+}
+
+std::optional<Json> WsClient::read_until(const std::function<bool(const Json&)>& pred,
+                                         std::chrono::milliseconds timeout,
+                                         std::vector<Json>* skipped) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    auto f = read(left);
+    if (!f) return std::nullopt;
+    if (pred(*f)) return f;
+    if (skipped) skipped->push_back(*f);
+  }
+}
+
+int WsClient::wait_closed(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!closed_) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return -1;
+    read(left);
+  }
+  return close_code_;
+}
+
+}  // namespace chatd::test

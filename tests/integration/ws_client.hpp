@@ -1,0 +1,48 @@
+// A WebSocket client for tests: a real Beast client on a real socket, with
+// deadlines on every read.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "harness.hpp"
+
+namespace chatd::test {
+
+class WsClient {
+ public:
+  // Connects and upgrades; with a token, authenticates by header.
+  // receive_buffer > 0 shrinks the socket's receive buffer before connecting.
+  WsClient(std::uint16_t port, const std::string& token = "", int receive_buffer = 0);
+  ~WsClient();
+
+  bool connected() const { return handshake_ok_; }
+  int refused_status() const { return refused_status_; }  // HTTP status when the upgrade was refused
+
+  void send(const Json& frame);
+  void send_text(const std::string& text);
+  void send_binary(const std::string& bytes);
+  // The next frame, or nullopt after the timeout or when the socket closed.
+  std::optional<Json> read(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  // Frames until pred matches (returned), or nullopt; other frames go to `skipped`.
+  std::optional<Json> read_until(const std::function<bool(const Json&)>& pred,
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(5),
+                                 std::vector<Json>* skipped = nullptr);
+  // Reads (and drops) until the socket closes; the close code, or -1 on timeout.
+  int wait_closed(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  bool closed() const { return closed_; }
+  int close_code() const { return close_code_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  bool handshake_ok_ = false;
+  int refused_status_ = 0;
+  bool closed_ = false;
+  int close_code_ = 0;
+};
+
+}  // namespace chatd::test

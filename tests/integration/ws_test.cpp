@@ -1,0 +1,371 @@
+// GET /v1/ws through a real server and real WebSocket clients: delivery to
+// every device in order, sends and acks, catch-up with sync (also racing live
+// sends), typing/read/presence, slow clients, malformed frames, revocation,
+// shutdown and two instances on one database.
+#include <signal.h>
+
+#include <atomic>
+#include <future>
+#include <set>
+#include <thread>
+
+#include "chat_fixture.hpp"
+#include "ws_client.hpp"
+
+namespace chatd::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class WebSocket : public ChatTest {
+ protected:
+  std::vector<std::string> extra_args() const override { return {"--ws-max-queue", "64"}; }
+  std::unique_ptr<WsClient> connect(const TestUser& u) {
+    auto c = std::make_unique<WsClient>(server_->port(), u.token);
+    EXPECT_TRUE(c->connected());
+    // A round trip proves the session is registered before the test goes on.
+    c->send({{"type", "ping"}, {"id", "ready"}});
+    EXPECT_TRUE(c->read_until([](const Json& f) { return f.value("type", "") == "pong"; }));
+    return c;
+  }
+  static bool is_event(const Json& f) { return f.value("type", "") == "event"; }
+  static bool is_message(const Json& f, const std::string& body) {
+    return is_event(f) && f["event"]["kind"] == "message.created" &&
+           f["event"]["data"]["body"] == body;
+  }
+};
+
+TEST_F(WebSocket, EveryDeviceAndMemberGetsRestAndWsSendsInOrder) {
+  auto a = user("ann"), b = user("ben");
+  auto conv = direct(a, b).json()["conversation"].value("id", 0LL);
+  auto a1 = connect(a), a2 = connect(a), b1 = connect(b);
+
+  ASSERT_EQ(send(a, conv, "rest-1", "over rest").status, 201);
+  b1->send({{"type", "send"}, {"id", 7}, {"conversation_id", conv}, {"client_msg_id", "ws-1"},
+            {"body", "over ws"}});
+  std::vector<Json> before_ack;
+  auto ack = b1->read_until([](const Json& f) { return f.value("type", "") == "ack"; }, 5s,
+                            &before_ack);
+  ASSERT_TRUE(ack) << "no ack";
+  EXPECT_EQ((*ack)["id"], 7);
+  EXPECT_EQ((*ack)["message"]["body"], "over ws");
+  EXPECT_EQ((*ack)["message"]["seq"], 3);
+
+  for (auto* c : {a1.get(), a2.get(), b1.get()}) {
+    // conversation.created (seq 1) was committed just before these sockets
+    // opened; it may still arrive live. From there on: every seq, in order.
+    std::vector<long long> seqs;
+    if (c == b1.get()) {
+      for (auto& f : before_ack) {
+        if (is_event(f)) seqs.push_back(f["event"]["seq"]);
+      }
+    }
+    while (seqs.empty() || seqs.back() < 3) {
+      auto f = c->read_until(is_event);
+      ASSERT_TRUE(f);
+      seqs.push_back((*f)["event"]["seq"]);
+      EXPECT_EQ((*f)["event"]["conversation_id"], conv);
+    }
+    if (seqs.front() == 1) seqs.erase(seqs.begin());
+    EXPECT_EQ(seqs, (std::vector<long long>{2, 3}));
+  }
+  // The same client_msg_id over the socket answers with the stored message.
+  b1->send({{"type", "send"}, {"id", "again"}, {"conversation_id", conv}, {"client_msg_id", "ws-1"},
+            {"body", "over ws"}});
+  auto again = b1->read_until([](const Json& f) { return f.value("type", "") == "ack"; });
+  ASSERT_TRUE(again);
+  EXPECT_EQ((*again)["message"]["seq"], 3);
+  EXPECT_EQ(db_->query("SELECT count(*) FROM messages"), "2");
+}
+
+TEST_F(WebSocket, TwoHundredConcurrentMessagesArriveInSeqOrderWithoutGaps) {
+  auto o = user("oona");
+  std::vector<TestUser> senders;
+  for (int i = 0; i < 4; ++i) senders.push_back(user("snd" + std::to_string(i)));
+  auto conv = group(o, senders);
+  auto rx = connect(o);
+  std::vector<std::thread> threads;
+  for (int s = 0; s < 4; ++s) {
+    threads.emplace_back([&, s] {
+      HttpClient c(server_->port());
+      for (int i = 0; i < 50; ++i) {
+        auto r = c.post(conv_path(conv) + "/messages",
+                        {{"client_msg_id", std::to_string(s) + "-" + std::to_string(i)}, {"body", "x"}},
+                        senders[s].token);
+        ASSERT_EQ(r.status, 201) << r.body;
+      }
+    });
+  }
+  std::vector<long long> seqs;
+  while (seqs.empty() || seqs.back() < 201) {
+    auto f = rx->read_until(is_event, 15s);
+    ASSERT_TRUE(f) << "only " << seqs.size() << " events arrived";
+    seqs.push_back((*f)["event"]["seq"]);
+  }
+  for (auto& t : threads) t.join();
+  if (seqs.front() == 1) seqs.erase(seqs.begin());  // conversation.created, possibly still in flight
+  ASSERT_EQ(seqs.size(), 200u);
+  for (std::size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], static_cast<long long>(i) + 2);
+}
+
+TEST_F(WebSocket, ReconnectAndSyncDeliversExactlyTheMissedEvents) {
+  auto a = user("cat"), b = user("dan");
+  auto conv = direct(a, b).json()["conversation"].value("id", 0LL);
+  ASSERT_EQ(send(a, conv, "before", "seen").status, 201);  // seq 2
+  {
+    auto c = connect(b);
+    c->send({{"type", "sync"}, {"id", "s1"}, {"cursors", Json::object()}});
+    std::vector<Json> events;
+    auto synced = c->read_until([](const Json& f) { return f.value("type", "") == "synced"; }, 5s, &events);
+    ASSERT_TRUE(synced);
+    EXPECT_EQ((*synced)["id"], "s1");
+    ASSERT_EQ(events.size(), 2u);  // a conversation left out of the map counts from 0
+    EXPECT_EQ(events[0]["event"]["seq"], 1);
+    EXPECT_EQ(events[1]["event"]["seq"], 2);
+  }
+  for (int i = 0; i < 30; ++i) ASSERT_EQ(send(a, conv, "m" + std::to_string(i), "missed").status, 201);
+  auto c = connect(b);
+  c->send({{"type", "sync"}, {"id", "s2"}, {"cursors", {{std::to_string(conv), 2}}}});
+  std::vector<Json> events;
+  auto synced = c->read_until([](const Json& f) { return f.value("type", "") == "synced"; }, 5s, &events);
+  ASSERT_TRUE(synced);
+  ASSERT_EQ(events.size(), 30u);
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(events[i]["event"]["seq"], i + 3);
+  // Nothing more arrives afterwards: each event came once.
+  EXPECT_FALSE(c->read(300ms));
+}
+
+TEST_F(WebSocket, SyncRacingLiveSendsLosesAndDuplicatesNothing) {
+  auto a = user("eve"), b = user("fox");
+  auto conv = direct(a, b).json()["conversation"].value("id", 0LL);
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(send(a, conv, "old" + std::to_string(i), "old").status, 201);
+  auto c = connect(b);
+  std::atomic<bool> go{false};
+  std::thread writer([&] {
+    HttpClient h(server_->port());
+    go = true;
+    for (int i = 0; i < 60; ++i) {
+      h.post(conv_path(conv) + "/messages", {{"client_msg_id", "new" + std::to_string(i)}, {"body", "new"}},
+             a.token);
+    }
+  });
+  while (!go) std::this_thread::yield();
+  c->send({{"type", "sync"}, {"id", "race"}, {"cursors", {{std::to_string(conv), 0}}}});
+  std::vector<long long> seqs;
+  while (seqs.size() < 161) {  // seq 1..161: created + 100 old + 60 new
+    auto f = c->read(10s);
+    ASSERT_TRUE(f) << "stalled after " << seqs.size() << " events";
+    if (is_event(*f)) seqs.push_back((*f)["event"]["seq"]);
+  }
+  writer.join();
+  for (std::size_t i = 0; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], static_cast<long long>(i) + 1);
+  EXPECT_FALSE(c->read_until(is_event, 300ms));
+}
+
+TEST_F(WebSocket, TypingReadAndPresenceReachTheRightUsersOnly) {
+  auto a = user("gil"), b = user("hal"), stranger = user("ida");
+  auto conv = direct(a, b).json()["conversation"].value("id", 0LL);
+  ASSERT_EQ(send(b, conv, "m", "hello").status, 201);  // seq 2
+  auto ca = connect(a);
+  auto cs = connect(stranger);
+  {
+    auto cb = connect(b);
+    auto online = ca->read_until([&](const Json& f) { return f.value("type", "") == "presence"; });
+    ASSERT_TRUE(online);
+    EXPECT_EQ((*online)["user_id"], b.id);
+    EXPECT_EQ((*online)["online"], true);
+
+    ca->send({{"type", "typing"}, {"conversation_id", conv}});
+    auto typing = cb->read_until([](const Json& f) { return f.value("type", "") == "typing"; });
+    ASSERT_TRUE(typing);
+    EXPECT_EQ((*typing)["user_id"], a.id);
+    EXPECT_EQ((*typing)["conversation_id"], conv);
+
+    ca->send({{"type", "read"}, {"id", "r"}, {"conversation_id", conv}, {"seq", 2}});
+    auto ack = ca->read_until([](const Json& f) { return f.value("type", "") == "ack"; });
+    ASSERT_TRUE(ack);
+    EXPECT_EQ((*ack)["read_seq"], 2);
+    auto read = cb->read_until([](const Json& f) { return f.value("type", "") == "read"; });
+    ASSERT_TRUE(read);
+    EXPECT_EQ((*read)["user_id"], a.id);
+    EXPECT_EQ((*read)["seq"], 2);
+    // A stranger typing into the conversation reaches nobody.
+    cs->send({{"type", "typing"}, {"conversation_id", conv}});
+  }
+  auto offline = ca->read_until([&](const Json& f) { return f.value("type", "") == "presence"; });
+  ASSERT_TRUE(offline);
+  EXPECT_EQ((*offline)["online"], false);
+  // a never got its own typing/read, nor the stranger's typing; the stranger got nothing.
+  EXPECT_FALSE(ca->read_until([](const Json& f) {
+    auto t = f.value("type", "");
+    return t == "typing" || t == "read";
+  }, 300ms));
+  EXPECT_FALSE(cs->read_until([](const Json& f) { return f.value("type", "") != "pong"; }, 300ms));
+}
+
+TEST_F(WebSocket, NonMembersAndRemovedMembersReceiveNothing) {
+  auto o = user("jon"), m = user("kim"), stranger = user("lee");
+  auto conv = group(o, {m});
+  auto cm = connect(m);
+  auto cs = connect(stranger);
+  ASSERT_EQ(send(o, conv, "1", "for members").status, 201);
+  ASSERT_TRUE(cm->read_until([](const Json& f) { return is_message(f, "for members"); }));
+  ASSERT_EQ(request(o, "DELETE", conv_path(conv) + "/members/" + std::to_string(m.id)).status, 204);
+  auto removed = cm->read_until([](const Json& f) {
+    return is_event(f) && f["event"]["kind"] == "member.removed";
+  });
+  ASSERT_TRUE(removed);
+  ASSERT_EQ(send(o, conv, "2", "after removal").status, 201);
+  EXPECT_FALSE(cm->read_until([](const Json& f) { return is_event(f); }, 500ms));
+  EXPECT_FALSE(cs->read_until([](const Json& f) { return is_event(f); }, 300ms));
+}
+
+TEST_F(WebSocket, AClientThatNeverReadsIsClosedWhileOthersKeepReceiving) {
+  auto a = user("max"), b = user("ned");
+  auto conv = direct(a, b).json()["conversation"].value("id", 0LL);
+  auto slow = std::make_unique<WsClient>(server_->port(), b.token, 4096);
+  auto fast = connect(b);
+  std::string body(4000, 'z');
+  std::atomic<int> sent{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      HttpClient c(server_->port());
+      for (int i = 0; i < 300; ++i) {
+        auto r = c.post(conv_path(conv) + "/messages",
+                        {{"client_msg_id", std::to_string(t) + "-" + std::to_string(i)}, {"body", body}},
+                        a.token);
+        if (r.status == 201) ++sent;
+      }
+    });
+  }
+  int received = 0;
+  while (received < 1200) {
+    auto f = fast->read_until(is_event, 20s);
+    ASSERT_TRUE(f) << "the fast client stalled at " << received;
+    ++received;
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(sent.load(), 1200);
+  // The slow one was cut off (it reads the close only now).
+  int code = slow->wait_closed(20s);
+  EXPECT_TRUE(code == 1013 || code == 1008) << "close code " << code;
+}
+
+TEST_F(WebSocket, MalformedFramesGetErrorsOrTheRightClose) {
+  auto a = user("oli");
+  auto c = connect(a);
+  auto error_for = [&](const std::string& text) {
+    c->send_text(text);
+    return c->read_until([](const Json& f) { return f.value("type", "") == "error"; });
+  };
+  auto e1 = error_for("not json");
+  ASSERT_TRUE(e1);
+  EXPECT_EQ((*e1)["error"]["code"], "invalid_request");
+  auto e2 = error_for(R"({"type":"dance","id":1})");
+  ASSERT_TRUE(e2);
+  EXPECT_EQ((*e2)["id"], 1);
+  auto e3 = error_for(R"({"type":"send","id":"x","conversation_id":"nope","client_msg_id":"c","body":"b"})");
+  ASSERT_TRUE(e3);
+  EXPECT_EQ((*e3)["id"], "x");
+  EXPECT_NE((*e3)["error"]["message"].get<std::string>().find("conversation_id"), std::string::npos);
+  auto e4 = error_for(R"({"type":"send","id":2,"conversation_id":999999,"client_msg_id":"c","body":"b"})");
+  ASSERT_TRUE(e4);
+  EXPECT_EQ((*e4)["error"]["code"], "not_found");
+  auto e5 = error_for(R"({"type":"sync","id":3,"cursors":[1,2]})");
+  ASSERT_TRUE(e5);
+  auto e6 = error_for(R"([1,2,3])");
+  ASSERT_TRUE(e6);
+  // The connection still works after all of that.
+  c->send({{"type", "ping"}, {"id", 9}});
+  auto pong = c->read_until([](const Json& f) { return f.value("type", "") == "pong"; });
+  ASSERT_TRUE(pong);
+  EXPECT_EQ((*pong)["id"], 9);
+
+  auto binary = connect(a);
+  binary->send_binary("\x01\x02");
+  EXPECT_EQ(binary->wait_closed(), 1003);
+  auto huge = connect(a);
+  huge->send_text(std::string(70 * 1024, 'x'));
+  EXPECT_EQ(huge->wait_closed(), 1009);
+  // Others are unaffected.
+  c->send({{"type", "ping"}, {"id", 10}});
+  EXPECT_TRUE(c->read_until([](const Json& f) { return f.value("type", "") == "pong"; }));
+}
+
+TEST_F(WebSocket, AuthenticationByHeaderOrFirstFrame) {
+  auto a = user("pia");
+  WsClient bad(server_->port(), std::string(43, 'A'));
+  EXPECT_FALSE(bad.connected());
+  // The refusal is a plain 401 in the error shape.
+  auto refused = client().request("GET", "/v1/ws", "",
+                                  {{"Connection", "Upgrade"}, {"Upgrade", "websocket"},
+                                   {"Sec-WebSocket-Version", "13"},
+                                   {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
+                                   {"Authorization", "Bearer " + std::string(43, 'A')}});
+  expect_error(refused, 401, "unauthenticated");
+
+  WsClient by_frame(server_->port());
+  ASSERT_TRUE(by_frame.connected());
+  by_frame.send({{"type", "auth"}, {"token", a.token}});
+  auto ok = by_frame.read();
+  ASSERT_TRUE(ok);
+  EXPECT_EQ((*ok)["type"], "authenticated");
+  EXPECT_EQ((*ok)["user_id"], a.id);
+
+  WsClient wrong_first(server_->port());
+  wrong_first.send({{"type", "ping"}});
+  EXPECT_EQ(wrong_first.wait_closed(), 1008);
+
+  WsClient garbage(server_->port());
+  garbage.send({{"type", "auth"}, {"token", "garbage"}});
+  EXPECT_EQ(garbage.wait_closed(), 1008);
+}
+
+TEST_F(WebSocket, SilentUnauthenticatedSocketIsClosedAfterTenSeconds) {
+  WsClient silent(server_->port());
+  ASSERT_TRUE(silent.connected());
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(silent.wait_closed(15s), 1008);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 9s);
+}
+
+TEST_F(WebSocket, RevokedTokenClosesItsSockets) {
+  auto a = user("quo");
+  auto other_token = client().post("/v1/sessions", {{"username", "quo"}, {"password", "password-quo"}})
+                         .json().value("token", "");
+  auto c = connect(a);
+  WsClient other(server_->port(), other_token);
+  ASSERT_EQ(client().del("/v1/sessions/current", a.token).status, 204);
+  EXPECT_EQ(c->wait_closed(), 1008);
+  other.send({{"type", "ping"}, {"id", 1}});
+  EXPECT_TRUE(other.read_until([](const Json& f) { return f.value("type", "") == "pong"; }));
+}
+
+TEST_F(WebSocket, ShutdownClosesSocketsWithGoingAway) {
+  auto a = user("ray");
+  auto c = connect(a);
+  server_->signal(SIGTERM);
+  EXPECT_EQ(c->wait_closed(), 1001);
+  EXPECT_EQ(server_->wait(), 0) << server_->output();
+}
+
+TEST_F(WebSocket, EventsCommittedOnOneInstanceReachSocketsOnAnother) {
+  ChatdProcess second({"--database-url", db_->url(), "--listen", "127.0.0.1:0"});
+  ASSERT_TRUE(second.start()) << second.output();
+  auto a = user("sam"), b = user("tom");
+  auto conv = direct(a, b).json()["conversation"].value("id", 0LL);
+  WsClient on_b(second.port(), b.token);
+  ASSERT_TRUE(on_b.connected());
+  on_b.send({{"type", "ping"}, {"id", 1}});
+  ASSERT_TRUE(on_b.read_until([](const Json& f) { return f.value("type", "") == "pong"; }));
+  ASSERT_EQ(send(a, conv, "x", "across instances").status, 201);  // through the first instance
+  auto f = on_b.read_until([](const Json& f) { return is_message(f, "across instances"); });
+  EXPECT_TRUE(f) << second.output();
+  second.signal(SIGTERM);
+  EXPECT_EQ(on_b.wait_closed(), 1001);
+  EXPECT_EQ(second.wait(), 0);
+}
+
+}  // namespace
+}  // namespace chatd::test
