@@ -22,6 +22,10 @@ using model::UserId;
 namespace {
 
 constexpr int kFanOutPage = 500;
+// Conversations whose fan-out state and members are cached; beyond this the
+// cache starts over (state is rebuilt on demand, and sockets fill any gap that
+// causes from the log).
+constexpr std::size_t kMaxCachedConversations = 100'000;
 
 // "a:b:c" → numbers; false when malformed.
 bool split_numbers(std::string_view text, std::vector<std::int64_t>& out) {
@@ -297,6 +301,9 @@ void Hub::send_to_members(store::Connection& db, ConversationId id, UserId excep
 }
 
 void Hub::fan_out_events(store::Connection& db, ConversationId id, Seq from, Seq to) {
+  if (conversations_.size() >= kMaxCachedConversations && !conversations_.count(id)) {
+    conversations_.clear();
+  }
   auto& state = conversations_[id];
   if (state.fanned < 0) state.fanned = from - 1;
   if (to <= state.fanned) return;
