@@ -49,7 +49,7 @@ Task<http::Response> UsersHandler::by_id(http::Request request, http::PathParams
 Task<http::Response> UsersHandler::search(http::Request request, http::PathParams) {
   auto caller = co_await accounts_.authenticate(request.bearer_token());
   if (!caller) co_return error_response(caller.error());
-  auto limit = domain::parse_limit(request.query_param("limit"), 20, 50);
+  auto limit = domain::parse_limit(request.query_param("limit"));
   if (!limit) co_return error_response(limit.error());
   auto users = co_await accounts_.search(request.query_param("prefix").value_or(""), *limit);
   if (!users) co_return error_response(users.error());

@@ -28,6 +28,13 @@ Error blocked() {
   return Error::forbidden("blocked", "one of you has blocked the other");
 }
 Error user_not_found(UserId id) { return Error::not_found("no user with id " + std::to_string(id)); }
+
+Expected<model::ConversationView> view_or_not_found(ConversationStore& convs, ConversationId id,
+                                                    UserId me) {
+  auto view = convs.view(id, me);
+  if (!view) return conversation_not_found();
+  return *view;
+}
 }  // namespace
 
 std::string encode_cursor(std::int64_t snapshot, std::int64_t key, ConversationId id) {
@@ -60,7 +67,9 @@ Task<Expected<CreatedConversation>> ConversationService::create_direct(UserId me
       if (convs.blocked_either_way(me, peer)) return blocked();
       auto [id, created] = convs.create_direct(me, peer);
       if (created) *out = {id, 1, 1};
-      return CreatedConversation{*convs.view(id, me), created};
+      auto view = convs.view(id, me);
+      if (!view) return conversation_not_found();
+      return CreatedConversation{*view, created};
     });
   };
   auto result = co_await db_.run<Expected<CreatedConversation>>(job);
@@ -95,7 +104,9 @@ Task<Expected<CreatedConversation>> ConversationService::create_group(
       }
       auto id = convs.create_group(title, me, others);
       *out = {id, 1, 1};
-      return CreatedConversation{*convs.view(id, me), true};
+      auto view = convs.view(id, me);
+      if (!view) return conversation_not_found();
+      return CreatedConversation{*view, true};
     });
   };
   auto result = co_await db_.run<Expected<CreatedConversation>>(job);
@@ -132,9 +143,9 @@ Task<Expected<ConversationPage>> ConversationService::list(UserId me, int limit,
 Task<Expected<model::ConversationView>> ConversationService::get(UserId me, ConversationId id) {
   auto job = [me, id](store::Connection& c) {
     return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::ConversationView> {
-      auto view = ConversationStore(tx).view(id, me);
-      if (!view) return conversation_not_found();
-      return *view;
+      store::use_snapshot(tx);
+      ConversationStore convs(tx);
+      return view_or_not_found(convs, id, me);
     });
   };
   co_return co_await db_.run<Expected<model::ConversationView>>(job);
@@ -153,7 +164,7 @@ Task<Expected<model::ConversationView>> ConversationService::update_title(UserId
       if (auto ok = authorize(Action::update_conversation, m, me); !ok) return ok.error();
       convs.set_title(id, title, me);
       *out = {id, m->last_seq + 1, m->last_seq + 1};
-      return *convs.view(id, me);
+      return view_or_not_found(convs, id, me);
     });
   };
   auto result = co_await db_.run<Expected<model::ConversationView>>(job);
@@ -178,7 +189,7 @@ Task<Expected<model::ConversationView>> ConversationService::add_member(UserId m
       }
       convs.add_member(id, user, model::Role::member, me);
       *out = {id, m->last_seq + 1, m->last_seq + 1};
-      return *convs.view(id, me);
+      return view_or_not_found(convs, id, me);
     });
   };
   auto result = co_await db_.run<Expected<model::ConversationView>>(job);
@@ -203,7 +214,7 @@ Task<Expected<Unit>> ConversationService::remove_member(UserId me, ConversationI
       }
       if (auto ok = authorize(Action::remove_member, m, me, {user, role}); !ok) return ok.error();
       if (role == model::Role::owner && convs.owner_count(id) == 1 &&
-          convs.view(id, me)->members.size() > 1) {
+          convs.member_ids(id).size() > 1) {
         return Error::conflict("last_owner",
                                "the group's last owner cannot leave or be removed while "
                                "others remain");

@@ -69,6 +69,7 @@ Task<Expected<store::Page<model::Message>>> MessageService::history(
     int limit) {
   auto job = [me, id, before, after, limit](store::Connection& c) {
     return store::in_transaction(c, [&](Transaction& tx) -> Expected<store::Page<model::Message>> {
+      store::use_snapshot(tx);
       auto m = ConversationStore(tx).membership(id, me, false);
       if (auto ok = authorize(Action::read, m, me); !ok) return ok.error();
       return MessageStore(tx).list(id, before, after, limit);
@@ -153,6 +154,7 @@ Task<Expected<store::Page<model::Event>>> MessageService::events(UserId me, Conv
                                                                  Seq after, int limit) {
   auto job = [me, id, after, limit](store::Connection& c) {
     return store::in_transaction(c, [&](Transaction& tx) -> Expected<store::Page<model::Event>> {
+      store::use_snapshot(tx);
       auto m = ConversationStore(tx).membership(id, me, false);
       if (auto ok = authorize(Action::read, m, me); !ok) return ok.error();
       return MessageStore(tx).events(id, after, limit);

@@ -149,7 +149,11 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
 
     if (st->gateway && is_websocket_upgrade(parser.get())) {
       // The connection becomes a WebSocket; its session runs here until it closes.
-      co_await run_websocket(st, conn, parser.release(), remote);
+      try {
+        co_await run_websocket(st, conn, parser.release(), remote);
+      } catch (const std::exception& e) {
+        spdlog::error("websocket session failed: {}", e.what());
+      }
       st->untrack(id);
       co_return;
     }

@@ -137,10 +137,11 @@ class WsTransport final : public realtime::Transport,
 asio::awaitable<std::optional<std::string>> read_auth_frame(std::shared_ptr<WsTransport> t,
                                                             std::chrono::milliseconds limit) {
   asio::steady_timer deadline(t->executor(), limit);
-  bool expired = false;
-  deadline.async_wait([t, &expired](const beast::error_code& ec) {
+  // Shared, not a reference into this frame: the handler may run after we return.
+  auto expired = std::make_shared<bool>(false);
+  deadline.async_wait([t, expired](const beast::error_code& ec) {
     if (!ec) {
-      expired = true;
+      *expired = true;
       t->close(1008, "authenticate within the time limit");
     }
   });
@@ -148,7 +149,7 @@ asio::awaitable<std::optional<std::string>> read_auth_frame(std::shared_ptr<WsTr
   beast::error_code ec;
   co_await t->ws().async_read(buffer, asio::redirect_error(asio::use_awaitable, ec));
   deadline.cancel();
-  if (ec || expired) co_return std::nullopt;
+  if (ec || *expired) co_return std::nullopt;
   co_return beast::buffers_to_string(buffer.data());
 }
 
@@ -172,11 +173,17 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
   }
   std::string token = probe.bearer_token();
   if (!token.empty()) {
-    auto who = co_await gw.accounts.authenticate(token);
+    Expected<model::User> who;
+    try {
+      who = co_await gw.accounts.authenticate(token);
+    } catch (const std::exception& e) {  // database away or pool full
+      who = Error::unavailable("database unavailable, retry shortly");
+    }
     if (!who) {
       auto res = http::error_response(who.error());
-      bhttp::response<bhttp::string_body> out{bhttp::status::unauthorized, req.version()};
+      bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), req.version()};
       out.set(bhttp::field::content_type, "application/json");
+      for (auto& [k, v] : res.headers) out.set(k, v);
       out.body() = res.body;
       out.keep_alive(false);
       out.prepare_payload();
@@ -210,12 +217,19 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
     auto first = co_await read_auth_frame(transport, gw.auth_timeout);
     if (!first) co_return;
     auto frame = api::Json::parse(*first, nullptr, false);
-    std::string t = frame.is_object() && frame.value("type", "") == "auth" && frame["token"].is_string()
-                        ? frame["token"].get<std::string>()
-                        : "";
+    std::string t;
+    if (frame.is_object() && frame.contains("type") && frame["type"] == "auth" &&
+        frame.contains("token") && frame["token"].is_string()) {
+      t = frame["token"].get<std::string>();
+    }
     // No co_await inside a conditional expression: g++ 12 miscompiles it.
     Expected<model::User> who = Error::unauthenticated("the first frame must be auth");
-    if (!t.empty()) who = co_await gw.accounts.authenticate(t);
+    try {
+      if (!t.empty()) who = co_await gw.accounts.authenticate(t);
+    } catch (const std::exception& e) {
+      transport->close(1011, "database unavailable, reconnect shortly");
+      co_return;
+    }
     if (!who) {
       transport->close(1008, who.error().message);
       co_return;
@@ -250,17 +264,7 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
       transport->close(1003, "text frames of JSON only");
       break;
     }
-    if (client->in_flight() >= gw.max_in_flight) {
-      Error busy{ErrorKind::rate_limited, "rate_limited", "too many frames in flight"};
-      auto id = api::Json::parse(beast::buffers_to_string(buffer.data()), nullptr, false);
-      api::Json answer = {{"type", "error"}, {"error", {{"code", busy.code}, {"message", busy.message}}}};
-      if (id.is_object() && id.contains("id")) answer["id"] = id["id"];
-      transport->send(std::make_shared<const std::string>(answer.dump()));
-      continue;
-    }
-    asio::co_spawn(transport->executor(),
-                   realtime::ClientSession::on_frame(client, beast::buffers_to_string(buffer.data())),
-                   asio::detached);
+    client->enqueue_frame(beast::buffers_to_string(buffer.data()), gw.max_in_flight);
   }
   transport->closed();
   gw.services.hub.detach(client.get());

@@ -70,7 +70,7 @@ void ClientSession::shutdown() {
 
 Task<void> ClientSession::close_when_idle(std::shared_ptr<ClientSession> self) {
   // Frames in flight (a send waiting for its commit) are answered first.
-  for (int i = 0; i < 500 && self->in_flight_ > 0; ++i) {
+  for (int i = 0; i < 500 && self->in_flight() > 0; ++i) {
     asio::steady_timer pause(self->transport_->executor(), std::chrono::milliseconds(10));
     co_await pause.async_wait(asio::use_awaitable);
   }
@@ -79,16 +79,19 @@ Task<void> ClientSession::close_when_idle(std::shared_ptr<ClientSession> self) {
 
 void ClientSession::on_live_event(ConversationId id, Seq seq, Frame frame) {
   if (!transport_->open()) return;
-  if (auto c = catching_up_.find(id); c != catching_up_.end()) {
-    c->second = std::max(c->second, seq);  // the catch-up will read it from the log
+  if (syncing_ || catching_up_.count(id)) {
+    auto& parked = catching_up_[id];
+    parked = std::max(parked, seq);  // a catch-up will read it from the log
     return;
   }
   auto it = cursors_.find(id);
   if (it == cursors_.end()) {
-    // A conversation this connection did not know (new, or just joined): live
-    // from its first event here; earlier ones come with `sync`.
-    cursors_[id] = seq;
-    transport_->send(std::move(frame));
+    // A conversation this connection did not know (new, or just joined): take
+    // this event from the log, which checks membership, rather than trusting
+    // the hub's member cache; earlier events come with `sync`.
+    cursors_[id] = seq - 1;
+    catching_up_[id] = seq;
+    asio::co_spawn(transport_->executor(), catch_up(shared_from_this(), id), asio::detached);
     return;
   }
   if (seq <= it->second) return;  // already delivered (by a catch-up)
@@ -103,7 +106,7 @@ void ClientSession::on_live_event(ConversationId id, Seq seq, Frame frame) {
 }
 
 Task<void> ClientSession::catch_up(std::shared_ptr<ClientSession> self, ConversationId id) {
-  self->catching_up_.try_emplace(id, 0);
+  self->catching_up_.try_emplace(id, 0);  // keeps a parked seq if there is one
   for (;;) {
     if (!self->transport_->open()) break;
     Seq after = self->cursors_[id];
@@ -111,9 +114,11 @@ Task<void> ClientSession::catch_up(std::shared_ptr<ClientSession> self, Conversa
     try {
       page = co_await self->services_.messages.events(self->user_.id, id, after, kCatchUpPage);
     } catch (const std::exception& e) {
+      // Never leave a silent gap: the client reconnects and syncs.
       spdlog::warn("ws user {}: catch-up of conversation {} failed: {}", self->user_.id, id,
                    e.what());
-      break;  // the client recovers with `sync`
+      self->transport_->close(1011, "database unavailable; reconnect and sync");
+      break;
     }
     if (!page) break;  // no longer a member
     for (const auto& e : page->items) {
@@ -144,6 +149,30 @@ void ClientSession::reply_error(const Json& id, const Error& error) {
   transport_->send(frame_of(j));
 }
 
+void ClientSession::enqueue_frame(std::string text, std::size_t max_queued) {
+  if (inbox_.size() >= max_queued) {
+    auto parsed = Json::parse(text, nullptr, false);
+    Json id = parsed.is_object() && parsed.contains("id") ? parsed["id"] : Json(nullptr);
+    reply_error(id, {ErrorKind::rate_limited, "rate_limited", "too many frames in flight"});
+    return;
+  }
+  inbox_.push_back(std::move(text));
+  if (!pumping_) {
+    pumping_ = true;
+    asio::co_spawn(transport_->executor(), pump(shared_from_this()), asio::detached);
+  }
+}
+
+Task<void> ClientSession::pump(std::shared_ptr<ClientSession> self) {
+  while (!self->inbox_.empty() && self->transport_->open()) {
+    std::string text = std::move(self->inbox_.front());
+    self->inbox_.pop_front();
+    co_await on_frame(self, std::move(text));
+  }
+  self->inbox_.clear();
+  self->pumping_ = false;
+}
+
 Task<void> ClientSession::on_frame(std::shared_ptr<ClientSession> self, std::string text) {
   Json frame = Json::parse(text, nullptr, false);
   if (frame.is_discarded() || !frame.is_object()) {
@@ -151,7 +180,6 @@ Task<void> ClientSession::on_frame(std::shared_ptr<ClientSession> self, std::str
     co_return;
   }
   Json id = frame.contains("id") ? frame["id"] : Json(nullptr);
-  ++self->in_flight_;
   try {
     co_await handle(self, std::move(frame));
   } catch (const store::Unavailable&) {
@@ -162,7 +190,6 @@ Task<void> ClientSession::on_frame(std::shared_ptr<ClientSession> self, std::str
     spdlog::error("ws user {}: frame failed: {}", self->user_.id, e.what());
     self->reply_error(id, Error{});
   }
-  --self->in_flight_;
 }
 
 Task<void> ClientSession::handle(std::shared_ptr<ClientSession> self, Json frame) {
@@ -201,7 +228,14 @@ Task<void> ClientSession::handle(std::shared_ptr<ClientSession> self, Json frame
   } else if (*type == "typing") {
     auto conv = conversation();
     if (!conv) co_return self->reply_error(id, conv.error());
-    self->services_.conversations.typing(me, *conv);
+    // Only for conversations this socket knows, and at most every 2 s each:
+    // typing is relayed through every instance and must not crowd out events.
+    auto now = std::chrono::steady_clock::now();
+    auto& last = self->last_typing_[*conv];
+    if (self->cursors_.count(*conv) && now - last >= std::chrono::seconds(2)) {
+      last = now;
+      self->services_.conversations.typing(me, *conv);
+    }
   } else if (*type == "sync") {
     auto it = frame.find("cursors");
     Json cursors = it == frame.end() || it->is_null() ? Json::object() : *it;
@@ -226,16 +260,38 @@ Task<void> ClientSession::sync(std::shared_ptr<ClientSession> self, Json id, Jso
     }
     wanted[*conv] = value.get<std::int64_t>();
   }
-  auto mine = co_await self->services_.conversations.conversations_of(self->user_.id);
-  if (!mine) co_return self->reply_error(id, mine.error());
+  // Until `synced`, every live event is parked and read from the log instead,
+  // so each conversation's events come once and in order.
+  self->syncing_ = true;
+  Expected<std::vector<std::pair<ConversationId, Seq>>> mine;
+  try {
+    mine = co_await self->services_.conversations.conversations_of(self->user_.id);
+  } catch (...) {
+    self->syncing_ = false;
+    throw;
+  }
+  if (!mine) {
+    self->syncing_ = false;
+    co_return self->reply_error(id, mine.error());
+  }
   for (const auto& [conv, last_seq] : *mine) {
     auto w = wanted.find(conv);
-    Seq from = w == wanted.end() ? 0 : w->second;  // left out: from the start
+    // Left out: from the start. Past the end: from the end.
+    Seq from = std::min(w == wanted.end() ? 0 : w->second, last_seq);
     self->cursors_[conv] = from;
-    if (last_seq <= from) continue;
+    if (last_seq <= from && !self->catching_up_.count(conv)) continue;
     co_await catch_up(self, conv);
   }
-  self->transport_->send(frame_of({{"type", "synced"}, {"id", id}}));
+  self->syncing_ = false;
+  // Events that arrived for conversations already caught up: read them too.
+  std::vector<ConversationId> parked;
+  for (const auto& [conv, seen] : self->catching_up_) {
+    if (seen > self->cursors_[conv]) parked.push_back(conv);
+  }
+  for (ConversationId conv : parked) co_await catch_up(self, conv);
+  if (self->transport_->open()) {
+    self->transport_->send(frame_of({{"type", "synced"}, {"id", id}}));
+  }
 }
 
 }  // namespace chatd::realtime

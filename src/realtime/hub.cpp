@@ -54,6 +54,12 @@ Hub::Hub(std::string database_url, store::NotifyChannel& channel, Metrics& metri
                                  "Event frames handed to WebSocket connections.")) {
   metrics.gauge("chatd_websocket_connections", "Open WebSocket connections.",
                 [this] { return static_cast<double>(connections()); });
+  metrics.gauge("chatd_notify_listening",
+                "1 while the LISTEN connection for cross-instance delivery is up.",
+                [this] { return channel_.listening() ? 1.0 : 0.0; });
+  metrics.gauge("chatd_notify_dropped",
+                "Delivery references dropped because the publish queue was full.",
+                [this] { return static_cast<double>(channel_.dropped()); });
 }
 
 Hub::~Hub() { stop(); }
@@ -78,39 +84,34 @@ void Hub::stop() {
 // ------------------------------------------------------------ connections
 
 void Hub::attach(const std::shared_ptr<Subscriber>& s) {
-  bool first = false;
-  {
-    std::unique_lock lock(sessions_mu_);
-    auto& list = by_user_[s->user()];
-    first = list.empty();
-    list.push_back(s);
-    ++count_;
-  }
+  // Presence is published under the lock (publish never blocks), so a
+  // concurrent detach cannot put "offline" after this "online".
+  std::unique_lock lock(sessions_mu_);
+  auto& list = by_user_[s->user()];
+  bool first = list.empty();
+  list.push_back(s);
+  ++count_;
   if (first) channel_.publish("p:" + std::to_string(s->user()) + ":1");
 }
 
 void Hub::detach(const Subscriber* s) {
-  bool last = false;
   UserId user = s->user();
-  {
-    std::unique_lock lock(sessions_mu_);
-    auto it = by_user_.find(user);
-    if (it == by_user_.end()) return;
-    auto& list = it->second;
-    auto before = list.size();
-    list.erase(std::remove_if(list.begin(), list.end(),
-                              [s](const std::weak_ptr<Subscriber>& w) {
-                                auto p = w.lock();
-                                return !p || p.get() == s;
-                              }),
-               list.end());
-    count_ -= std::min(count_, before - list.size());
-    if (list.empty()) {
-      by_user_.erase(it);
-      last = true;
-    }
+  std::unique_lock lock(sessions_mu_);
+  auto it = by_user_.find(user);
+  if (it == by_user_.end()) return;
+  auto& list = it->second;
+  auto before = list.size();
+  list.erase(std::remove_if(list.begin(), list.end(),
+                            [s](const std::weak_ptr<Subscriber>& w) {
+                              auto p = w.lock();
+                              return !p || p.get() == s;
+                            }),
+             list.end());
+  count_ -= std::min(count_, before - list.size());
+  if (list.empty()) {
+    by_user_.erase(it);
+    channel_.publish("p:" + std::to_string(user) + ":0");
   }
-  if (last) channel_.publish("p:" + std::to_string(user) + ":0");
 }
 
 std::size_t Hub::connections() const {
@@ -305,7 +306,12 @@ void Hub::fan_out_events(store::Connection& db, ConversationId id, Seq from, Seq
     conversations_.clear();
   }
   auto& state = conversations_[id];
-  if (state.fanned < 0) state.fanned = from - 1;
+  if (state.fanned < 0) {
+    state.fanned = from - 1;
+    // Members loaded earlier (for a typing or read frame) may predate events
+    // we will never fan out here; start from the members of now.
+    state.members.reset();
+  }
   if (to <= state.fanned) return;
   for (;;) {
     store::Page<model::Event> page;

@@ -15,11 +15,13 @@ SELECT c.id, c.kind, m.role, c.last_seq, m.read_seq
 FROM conversations c JOIN members m ON m.conversation_id = c.id AND m.user_id = $2
 WHERE c.id = $1)sql"};
 
-constexpr Statement kMembershipLocked{"conv_membership_locked", R"sql(
-SELECT c.id, c.kind, m.role, c.last_seq, m.read_seq
-FROM conversations c JOIN members m ON m.conversation_id = c.id AND m.user_id = $2
-WHERE c.id = $1
-FOR UPDATE OF c)sql"};
+// Locks the conversation row alone. Membership is read by the next statement,
+// which (read committed) sees every change committed before the lock was
+// granted: a member removed while we waited is no longer a member. A join
+// with FOR UPDATE OF c would re-check only the conversation row and could
+// authorise a member deleted in the meantime.
+constexpr Statement kLockConversation{"conv_lock",
+                                      "SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE"};
 
 constexpr Statement kUserExists{"conv_user_exists", "SELECT 1 FROM users WHERE id = $1"};
 
@@ -183,7 +185,9 @@ model::ConversationView view_from(const pqxx::row& r) {
 
 std::optional<model::Membership> ConversationStore::membership(ConversationId id, UserId user,
                                                                bool lock) {
-  auto r = tx_of(tx_).exec(lock ? kMembershipLocked : kMembership, id, user);
+  auto& tx = tx_of(tx_);
+  if (lock && tx.exec(kLockConversation, id).empty()) return std::nullopt;
+  auto r = tx.exec(kMembership, id, user);
   if (r.empty()) return std::nullopt;
   model::Membership m;
   m.conversation_id = r[0][0].as<std::int64_t>();

@@ -132,6 +132,7 @@ void NotifyChannel::listen_loop() {
         on_reset_();
       }
       first = false;
+      auto last_probe = std::chrono::steady_clock::now();
       for (;;) {
         {
           std::lock_guard lock(mu_);
@@ -139,6 +140,13 @@ void NotifyChannel::listen_loop() {
         }
         conn.await_notification(0, 200'000);
         conn.get_notifs();
+        // A half-open connection never errors by itself: probe it, so a dead
+        // link is noticed (and everything re-read) within seconds.
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_probe > std::chrono::seconds(5)) {
+          pqxx::nontransaction(conn).exec("SELECT 1");
+          last_probe = now;
+        }
       }
       listening_ = false;
       conn.disconnect();

@@ -15,6 +15,10 @@ bool retryable(const pqxx::sql_error& e) {
 }
 }  // namespace
 
+void use_snapshot(Transaction& tx) {
+  tx.impl().work.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+}
+
 void run_transaction(Connection& conn, const std::function<bool(Transaction&)>& body) {
   auto& impl = conn.impl();
   for (int attempt = 1;; ++attempt) {

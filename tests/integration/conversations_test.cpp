@@ -202,6 +202,29 @@ TEST_F(Conversations, MembershipRolesAddRemoveLeaveAndLastOwner) {
                                              "member.removed", "message.created"}));
 }
 
+TEST_F(Conversations, ARemovedMembersConcurrentSendsNeverLandAfterTheRemoval) {
+  auto o = user("zoe"), m = user("ugo");
+  auto id = group(o, {m});
+  std::vector<std::thread> senders;
+  for (int t = 0; t < 4; ++t) {
+    senders.emplace_back([&, t] {
+      HttpClient c(server_->port());
+      for (int i = 0; i < 15; ++i) {
+        c.post(conv_path(id) + "/messages",
+               {{"client_msg_id", std::to_string(t) + "-" + std::to_string(i)}, {"body", "x"}}, m.token);
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  ASSERT_EQ(request(o, "DELETE", conv_path(id) + "/members/" + std::to_string(m.id)).status, 204);
+  for (auto& t : senders) t.join();
+  // Whatever raced, nothing from the removed member is stored after its removal.
+  EXPECT_EQ(db_->query("SELECT count(*) FROM messages x JOIN events e ON e.conversation_id = "
+                       "x.conversation_id AND e.kind = 'member.removed' WHERE x.sender_id = " +
+                       std::to_string(m.id) + " AND x.seq > e.seq"), "0");
+  EXPECT_EQ(db_->query("SELECT count(DISTINCT seq) = max(seq) FROM events"), "t");
+}
+
 TEST_F(Conversations, TitleChangesByOwnerOnly) {
   auto o = user("abby"), m = user("bill");
   auto id = group(o, {m});

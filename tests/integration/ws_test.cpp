@@ -78,6 +78,35 @@ TEST_F(WebSocket, EveryDeviceAndMemberGetsRestAndWsSendsInOrder) {
   EXPECT_EQ(db_->query("SELECT count(*) FROM messages"), "2");
 }
 
+TEST_F(WebSocket, OneSocketsSendsAreStoredInTheOrderSent) {
+  auto a = user("ula"), b = user("vic");
+  auto conv = direct(a, b).json()["conversation"].value("id", 0LL);
+  auto c = connect(a);
+  for (int i = 0; i < 20; ++i) {
+    c->send({{"type", "send"}, {"id", i}, {"conversation_id", conv},
+             {"client_msg_id", "o" + std::to_string(i)}, {"body", std::to_string(i)}});
+  }
+  std::vector<long long> seqs;
+  while (seqs.size() < 20) {
+    auto ack = c->read_until([](const Json& f) { return f.value("type", "") == "ack"; });
+    ASSERT_TRUE(ack);
+    EXPECT_EQ((*ack)["id"], static_cast<int>(seqs.size()));
+    EXPECT_EQ((*ack)["message"]["body"], std::to_string(seqs.size()));
+    seqs.push_back((*ack)["message"]["seq"]);
+  }
+  for (std::size_t i = 1; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], seqs[i - 1] + 1);
+}
+
+TEST_F(WebSocket, SyncCursorPastTheEndDoesNotSilenceTheConversation) {
+  auto a = user("wes"), b = user("xan");
+  auto conv = direct(a, b).json()["conversation"].value("id", 0LL);
+  auto c = connect(b);
+  c->send({{"type", "sync"}, {"id", 1}, {"cursors", {{std::to_string(conv), 999}}}});
+  ASSERT_TRUE(c->read_until([](const Json& f) { return f.value("type", "") == "synced"; }));
+  ASSERT_EQ(send(a, conv, "after", "still heard").status, 201);
+  EXPECT_TRUE(c->read_until([](const Json& f) { return is_message(f, "still heard"); }));
+}
+
 TEST_F(WebSocket, TwoHundredConcurrentMessagesArriveInSeqOrderWithoutGaps) {
   auto o = user("oona");
   std::vector<TestUser> senders;

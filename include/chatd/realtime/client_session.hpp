@@ -9,6 +9,8 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <chrono>
+#include <deque>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -56,12 +58,16 @@ class ClientSession final : public Subscriber, public std::enable_shared_from_th
 
   // Sets the cursors and attaches to the hub; runs on the executor.
   static Task<void> start(std::shared_ptr<ClientSession> self);
-  // One client frame; runs on the executor.
-  static Task<void> on_frame(std::shared_ptr<ClientSession> self, std::string text);
-  std::size_t in_flight() const { return in_flight_; }
+  // Queues one client frame (on the executor). Frames are handled one after
+  // another, in arrival order; beyond `max_queued` the frame is refused with
+  // an error `rate_limited`.
+  void enqueue_frame(std::string text, std::size_t max_queued);
+  std::size_t in_flight() const { return inbox_.size() + (pumping_ ? 1 : 0); }
 
  private:
   void on_live_event(model::ConversationId id, model::Seq seq, Frame frame);
+  static Task<void> pump(std::shared_ptr<ClientSession> self);
+  static Task<void> on_frame(std::shared_ptr<ClientSession> self, std::string text);
   static Task<void> close_when_idle(std::shared_ptr<ClientSession> self);
   static Task<void> catch_up(std::shared_ptr<ClientSession> self, model::ConversationId id);
   static Task<void> handle(std::shared_ptr<ClientSession> self, api::Json frame);
@@ -72,7 +78,10 @@ class ClientSession final : public Subscriber, public std::enable_shared_from_th
   std::shared_ptr<Transport> transport_;
   model::User user_;
   std::string token_hash_;
-  std::size_t in_flight_ = 0;
+  std::deque<std::string> inbox_;
+  bool pumping_ = false;
+  bool syncing_ = false;  // live events are parked while a sync runs
+  std::unordered_map<model::ConversationId, std::chrono::steady_clock::time_point> last_typing_;
   // Last seq delivered on this connection, per conversation.
   std::unordered_map<model::ConversationId, model::Seq> cursors_;
   // Conversations being filled from the log, and the newest live seq seen meanwhile.

@@ -23,6 +23,11 @@ class Transaction {
   std::unique_ptr<Impl> impl_;
 };
 
+// Makes the transaction read from one snapshot (repeatable read, read only):
+// for reads that check membership and then read, so both see the same state.
+// Must be the transaction's first call.
+void use_snapshot(Transaction& tx);
+
 // Runs body in a new read-committed transaction; commits when body returns
 // true, rolls back otherwise. Deadlocks and serialization failures re-run the
 // body (up to 3 times); connection loss throws Unavailable.
