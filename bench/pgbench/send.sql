@@ -1,0 +1,22 @@
+-- chatd's send transaction, one message per transaction, as the store runs it:
+-- lock + membership, idempotency lookup, then seq + message + event in one
+-- statement. Conversation :c belongs to user :c (see bench/setup.sql).
+\set c random(1, :users)
+\set r random(1, 2000000000)
+BEGIN;
+SELECT c.id, c.kind, m.role, c.last_seq, m.read_seq
+  FROM conversations c JOIN members m ON m.conversation_id = c.id AND m.user_id = :c
+  WHERE c.id = :c FOR UPDATE OF c;
+SELECT m.seq FROM messages m
+  WHERE m.conversation_id = :c AND m.sender_id = :c AND m.client_msg_id = 'pgb-' || :client_id || '-' || :r;
+WITH bump AS (UPDATE conversations SET last_seq = last_seq + 1, activity_pos = nextval('activity_pos')
+              WHERE id = :c RETURNING id, last_seq, activity_pos),
+ins AS (INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, body, reply_to)
+        SELECT id, last_seq, :c, 'pgb-' || :client_id || '-' || :r, 'pgbench message', NULL FROM bump
+        RETURNING *),
+ev AS (INSERT INTO events (conversation_id, seq, pos, kind, actor_id, created_at, data)
+       SELECT i.conversation_id, i.seq, b.activity_pos, 'message.created', i.sender_id, i.created_at,
+              chatd_message_json(ROW(i.*)::messages)
+       FROM ins i, bump b RETURNING data)
+SELECT i.seq, ev.data::text FROM ins i, ev;
+END;

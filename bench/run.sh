@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Benchmarks chatd beside its baselines, in the same run, on this machine.
+#   bench/run.sh           full run (~15 min)
+#   bench/run.sh --quick   smoke-sized run (< 3 min)
+# Prints a table (scenario, chatd, baseline, ratio) and one JSON line per
+# scenario; the JSON lines are also written to var/bench/<timestamp>.jsonl.
+# Stops everything it started, whatever happens.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+scripts/install-deps.sh build db bench
+CHATD_BUILD_TYPE=Release CHATD_BUILD_TESTS=OFF scripts/build.sh "$root/build/release" chatd chatd_loadgen
+bin="$root/build/release"
+# 50k sockets need far more descriptors than the usual soft limit: root may
+# raise the hard limit too; others get what the hard limit allows.
+if [ "$(id -u)" -eq 0 ]; then ulimit -Hn 1048576 2>/dev/null || true; fi
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+if [ $quick -eq 1 ]; then
+  D=3; USERS=64; MEMBERS=200; FAN_MSGS=8; CONNS_N=2000; HISTORY=50000; RATES="1000"; HTTP_CONNS="64"
+else
+  D=15; USERS=64; MEMBERS=1000; FAN_MSGS=30; CONNS_N=50000; HISTORY=1000000; RATES="1000 5000 10000"; HTTP_CONNS="64 256"
+fi
+
+work="$(mktemp -d /tmp/chatd-bench.XXXXXX)"
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  scripts/pg.sh stop "$work/pg" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 30000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+}
+
+# ---- PostgreSQL, schema, fixtures
+pg_port=$(free_port)
+scripts/pg.sh init "$work/pg" "$pg_port"
+scripts/pg.sh start "$work/pg" "$pg_port"
+psql_cmd=(psql -h 127.0.0.1 -p "$pg_port" -U postgres -qtAX)
+"${psql_cmd[@]}" -d postgres -c "CREATE DATABASE bench"
+url="host=127.0.0.1 port=$pg_port user=postgres dbname=bench"
+"$bin/chatd" migrate --database-url "$url" --log-level warn
+"${psql_cmd[@]}" -d bench -v users=$USERS -v members=$MEMBERS -v history=$HISTORY -f bench/setup.sql
+HIST_CONV=$((USERS + 2))
+
+# ---- chatd and nginx
+port=$(free_port)
+"$bin/chatd" --database-url "$url" --listen "127.0.0.1:$port" --log-level warn \
+  --ws-max-queue 4096 > "$work/chatd.log" 2>&1 &
+chatd_pid=$!; pids+=("$chatd_pid")
+for _ in $(seq 100); do curl -sf "127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+nginx_port=$(free_port)
+mkdir -p "$work/nginx"
+sed "s|NGINX_DIR|$work/nginx|g; s|NGINX_PORT|$nginx_port|g" bench/nginx.conf > "$work/nginx/nginx.conf"
+nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
+pids+=($!)
+sleep 0.5
+
+results="$root/var/bench"
+mkdir -p "$results"
+out="$results/$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+: > "$out"
+rows=()
+
+# emit NAME CHATD BASELINE UNIT [EXTRA_JSON]
+emit() {
+  local name=$1 chatd=$2 base=$3 unit=$4 extra=${5:-}
+  local ratio
+  ratio=$(awk -v a="$chatd" -v b="$base" 'BEGIN { if (b+0 > 0) printf "%.2f", a / b; else print "null" }')
+  local line="{\"scenario\":\"$name\",\"chatd\":$chatd,\"baseline\":$base,\"ratio\":$ratio,\"unit\":\"$unit\"${extra:+,$extra}}"
+  echo "$line" >> "$out"
+  rows+=("$(printf '%-28s %14s %14s %8s  %s' "$name" "$chatd" "$base" "$ratio" "$unit")")
+  echo "$line"
+}
+jget() { sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" <<<"$1"; }
+loadgen() { "$bin/chatd_loadgen" "$@" --port "$port" --users "$USERS"; }
+
+# 1. http-floor: the same wrk command against chatd and nginx
+for c in $HTTP_CONNS; do
+  a=$(wrk -t1 -c"$c" -d"${D}s" --latency "http://127.0.0.1:$port/healthz" | awk '/Requests\/sec/ {print $2}')
+  b=$(wrk -t1 -c"$c" -d"${D}s" --latency "http://127.0.0.1:$nginx_port/healthz" | awk '/Requests\/sec/ {print $2}')
+  emit "http-floor-c$c" "$a" "$b" "req/s"
+done
+
+# 2. send-durable: acknowledged (committed) messages/s vs pgbench running the same transaction
+pg=$(pgbench -n -h 127.0.0.1 -p "$pg_port" -U postgres -c 64 -j 2 -T "$D" -D users=$USERS \
+       -f bench/pgbench/send.sql bench 2>/dev/null | awk '/^tps/ {print $3; exit}')
+r=$(loadgen send-rest --conns 64 --seconds "$D")
+emit "send-durable-rest" "$(jget "$r" per_s)" "$pg" "msg/s" \
+  "\"p50_ms\":$(jget "$r" p50_ms),\"p99_ms\":$(jget "$r" p99_ms),\"errors\":$(jget "$r" errors)"
+w=$(loadgen send-ws --conns 64 --seconds "$D")
+emit "send-durable-ws" "$(jget "$w" per_s)" "$pg" "msg/s" \
+  "\"p50_ms\":$(jget "$w" p50_ms),\"p99_ms\":$(jget "$w" p99_ms),\"errors\":$(jget "$w" errors)"
+
+# 3. e2e-delivery at fixed offered rates (target: p99 < 5 ms at 10k msg/s)
+for rate in $RATES; do
+  e=$(loadgen e2e --rate "$rate" --seconds "$D" --pairs 32)
+  emit "e2e-delivery-$rate" "$(jget "$e" p99_ms)" 5 "p99 ms (baseline: target)" \
+    "\"p50_ms\":$(jget "$e" p50_ms),\"p999_ms\":$(jget "$e" p999_ms),\"delivered_per_s\":$(jget "$e" delivered_per_s),\"sent\":$(jget "$e" sent),\"delivered\":$(jget "$e" delivered)"
+done
+
+# 4. fan-out: send to a group whose members are all connected (target: p99 < 50 ms)
+f=$(loadgen fanout --members "$MEMBERS" --messages "$FAN_MSGS")
+emit "fan-out-$MEMBERS" "$(jget "$f" last_p99_ms)" 50 "p99 ms to last member (baseline: target)" \
+  "\"last_p50_ms\":$(jget "$f" last_p50_ms),\"deliveries_per_s\":$(jget "$f" deliveries_per_s),\"complete\":$(jget "$f" complete)"
+
+# 5. connections: idle authenticated sockets; chatd RSS per socket (target: < 20 KiB)
+rss() { awk '/VmRSS/ {print $2}' "/proc/$chatd_pid/status"; }
+before=$(rss)
+"$bin/chatd_loadgen" connections --port "$port" --users "$USERS" --count "$CONNS_N" --sources 4 \
+  --seconds 5 > "$work/conns.out" &
+lg=$!; pids+=("$lg")
+for _ in $(seq 600); do grep -q holding "$work/conns.out" && break; sleep 0.5; done
+sleep 1
+during=$(rss)
+wait "$lg" || true
+c=$(tail -n 1 "$work/conns.out")
+opened=$(jget "$c" opened)
+per=$(awk -v a="$during" -v b="$before" -v n="$opened" 'BEGIN { if (n > 0) printf "%.2f", (a - b) / n; else print "null" }')
+emit "connections-$CONNS_N" "$per" 20 "KiB RSS per socket (baseline: target)" \
+  "\"opened\":$opened,\"connect_per_s\":$(jget "$c" connect_per_s)"
+
+# 6. history: newest and an older page of a long conversation vs pgbench on the same SELECT
+pg=$(pgbench -n -h 127.0.0.1 -p "$pg_port" -U postgres -c 64 -j 2 -T "$D" -D conv=$HIST_CONV \
+       -f bench/pgbench/history.sql bench 2>/dev/null | awk '/^tps/ {print $3; exit}')
+h=$(loadgen history --conns 64 --seconds "$D" --conv "$HIST_CONV")
+emit "history-newest" "$(jget "$h" per_s)" "$pg" "req/s" \
+  "\"p50_ms\":$(jget "$h" p50_ms),\"p99_ms\":$(jget "$h" p99_ms),\"errors\":$(jget "$h" errors)"
+h=$(loadgen history --conns 64 --seconds "$D" --conv "$HIST_CONV" --before $((HISTORY / 2)))
+emit "history-older" "$(jget "$h" per_s)" "$pg" "req/s" \
+  "\"p50_ms\":$(jget "$h" p50_ms),\"p99_ms\":$(jget "$h" p99_ms),\"errors\":$(jget "$h" errors)"
+
+echo
+printf '%-28s %14s %14s %8s  %s\n' scenario chatd baseline ratio unit
+for r in "${rows[@]}"; do echo "$r"; done
+echo "results: $out"
