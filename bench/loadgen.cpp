@@ -444,7 +444,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   // A generous deadline in case a scenario hangs.
-  ioc.run_for(std::chrono::seconds(static_cast<long long>(o.seconds) + 120));
+  ioc.run_for(std::chrono::seconds(static_cast<long long>(o.seconds) + 120 + o.count / 100));
   if (o.scenario != "fanout" && o.scenario != "connections") sh->lat.report(out);
   out["errors"] = sh->errors;
   std::cout << out.dump() << std::endl;

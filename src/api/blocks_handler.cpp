@@ -7,12 +7,6 @@ namespace chatd::api {
 
 using http::error_response;
 
-void BlocksHandler::register_routes(http::Dispatcher& d) {
-  d.route("PUT", "/v1/users/me/blocks/{user_id}", [this](http::Request r, http::PathParams p) { return block(std::move(r), std::move(p)); });
-  d.route("DELETE", "/v1/users/me/blocks/{user_id}", [this](http::Request r, http::PathParams p) { return unblock(std::move(r), std::move(p)); });
-  d.route("GET", "/v1/users/me/blocks", [this](http::Request r, http::PathParams p) { return list(std::move(r), std::move(p)); });
-}
-
 Task<http::Response> BlocksHandler::block(http::Request request, http::PathParams params) {
   auto caller = co_await accounts_.authenticate(request.bearer_token());
   if (!caller) co_return error_response(caller.error());

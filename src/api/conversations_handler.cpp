@@ -7,19 +7,6 @@ namespace chatd::api {
 
 using http::error_response;
 
-#define CHATD_ROUTE(method, pattern, fn) \
-  d.route(method, pattern, [this](http::Request r, http::PathParams p) { return fn(std::move(r), std::move(p)); })
-
-void ConversationsHandler::register_routes(http::Dispatcher& d) {
-  CHATD_ROUTE("POST", "/v1/conversations", create);
-  CHATD_ROUTE("GET", "/v1/conversations", list);
-  CHATD_ROUTE("GET", "/v1/conversations/{id}", get);
-  CHATD_ROUTE("PATCH", "/v1/conversations/{id}", update);
-  CHATD_ROUTE("POST", "/v1/conversations/{id}/members", add_member);
-  CHATD_ROUTE("DELETE", "/v1/conversations/{id}/members/{user_id}", remove_member);
-  CHATD_ROUTE("POST", "/v1/conversations/{id}/read", read);
-}
-
 Task<http::Response> ConversationsHandler::create(http::Request request, http::PathParams) {
   auto caller = co_await accounts_.authenticate(request.bearer_token());
   if (!caller) co_return error_response(caller.error());

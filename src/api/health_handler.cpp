@@ -6,12 +6,6 @@
 
 namespace chatd::api {
 
-void HealthHandler::register_routes(http::Dispatcher& d) {
-  d.route("GET", "/healthz", [this](http::Request r, http::PathParams p) { return healthz(std::move(r), std::move(p)); });
-  d.route("GET", "/readyz", [this](http::Request r, http::PathParams p) { return readyz(std::move(r), std::move(p)); });
-  d.route("GET", "/metrics", [this](http::Request r, http::PathParams p) { return metrics(std::move(r), std::move(p)); });
-}
-
 Task<http::Response> HealthHandler::healthz(http::Request, http::PathParams) {
   co_return json_response(200, {{"status", "ok"}});
 }

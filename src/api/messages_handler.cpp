@@ -7,19 +7,6 @@ namespace chatd::api {
 
 using http::error_response;
 
-#define CHATD_ROUTE(method, pattern, fn) \
-  d.route(method, pattern, [this](http::Request r, http::PathParams p) { return fn(std::move(r), std::move(p)); })
-
-void MessagesHandler::register_routes(http::Dispatcher& d) {
-  CHATD_ROUTE("POST", "/v1/conversations/{id}/messages", send);
-  CHATD_ROUTE("GET", "/v1/conversations/{id}/messages", history);
-  CHATD_ROUTE("PATCH", "/v1/conversations/{id}/messages/{seq}", edit);
-  CHATD_ROUTE("DELETE", "/v1/conversations/{id}/messages/{seq}", remove);
-  CHATD_ROUTE("PUT", "/v1/conversations/{id}/messages/{seq}/reactions/{emoji}", add_reaction);
-  CHATD_ROUTE("DELETE", "/v1/conversations/{id}/messages/{seq}/reactions/{emoji}", remove_reaction);
-  CHATD_ROUTE("GET", "/v1/conversations/{id}/events", events);
-}
-
 namespace {
 http::Response message_response(int status, const model::Message& m) {
   return raw_json_response(status, "{\"message\":" + message_json(m) + "}");

@@ -6,11 +6,6 @@ namespace chatd::api {
 
 using http::error_response;
 
-void SessionsHandler::register_routes(http::Dispatcher& d) {
-  d.route("POST", "/v1/sessions", [this](http::Request r, http::PathParams p) { return create(std::move(r), std::move(p)); });
-  d.route("DELETE", "/v1/sessions/current", [this](http::Request r, http::PathParams p) { return remove_current(std::move(r), std::move(p)); });
-}
-
 Task<http::Response> SessionsHandler::create(http::Request request, http::PathParams) {
   auto body = parse_object(request);
   if (!body) co_return error_response(body.error());

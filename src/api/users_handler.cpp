@@ -7,14 +7,6 @@ namespace chatd::api {
 
 using http::error_response;
 
-void UsersHandler::register_routes(http::Dispatcher& d) {
-  d.route("POST", "/v1/users", [this](http::Request r, http::PathParams p) { return create(std::move(r), std::move(p)); });
-  d.route("GET", "/v1/users", [this](http::Request r, http::PathParams p) { return search(std::move(r), std::move(p)); });
-  // Before /v1/users/{id}: the first match wins.
-  d.route("GET", "/v1/users/me", [this](http::Request r, http::PathParams p) { return me(std::move(r), std::move(p)); });
-  d.route("GET", "/v1/users/{id}", [this](http::Request r, http::PathParams p) { return by_id(std::move(r), std::move(p)); });
-}
-
 Task<http::Response> UsersHandler::create(http::Request request, http::PathParams) {
   auto body = parse_object(request);
   if (!body) co_return error_response(body.error());

@@ -13,12 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "chatd/api/blocks_handler.hpp"
-#include "chatd/api/conversations_handler.hpp"
-#include "chatd/api/health_handler.hpp"
-#include "chatd/api/messages_handler.hpp"
-#include "chatd/api/sessions_handler.hpp"
-#include "chatd/api/users_handler.hpp"
+#include "chatd/api/routes.hpp"
 #include "chatd/domain/account_service.hpp"
 #include "chatd/domain/conversation_service.hpp"
 #include "chatd/domain/message_service.hpp"
@@ -139,12 +134,8 @@ int serve(const Config& config) {
   api::ConversationsHandler conversations_api(accounts, conversations);
   api::MessagesHandler messages_api(accounts, messages);
   api::BlocksHandler blocks_api(accounts, conversations);
-  health.register_routes(dispatcher);
-  users.register_routes(dispatcher);
-  sessions.register_routes(dispatcher);
-  blocks_api.register_routes(dispatcher);
-  conversations_api.register_routes(dispatcher);
-  messages_api.register_routes(dispatcher);
+  api::register_routes(dispatcher,
+                       {health, users, sessions, blocks_api, conversations_api, messages_api});
 
   net::ServerOptions options;
   options.host = config.listen_host;

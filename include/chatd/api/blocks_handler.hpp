@@ -11,13 +11,12 @@ class BlocksHandler {
  public:
   BlocksHandler(domain::AccountService& accounts, domain::ConversationService& conversations)
       : accounts_(accounts), conversations_(conversations) {}
-  void register_routes(http::Dispatcher& dispatcher);
-
- private:
+  // Routes: see src/api/routes.cpp.
   Task<http::Response> block(http::Request request, http::PathParams params);
   Task<http::Response> unblock(http::Request request, http::PathParams params);
   Task<http::Response> list(http::Request request, http::PathParams params);
 
+ private:
   domain::AccountService& accounts_;
   domain::ConversationService& conversations_;
 };

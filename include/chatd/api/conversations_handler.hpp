@@ -12,9 +12,7 @@ class ConversationsHandler {
  public:
   ConversationsHandler(domain::AccountService& accounts, domain::ConversationService& conversations)
       : accounts_(accounts), conversations_(conversations) {}
-  void register_routes(http::Dispatcher& dispatcher);
-
- private:
+  // Routes: see src/api/routes.cpp.
   Task<http::Response> create(http::Request request, http::PathParams params);
   Task<http::Response> list(http::Request request, http::PathParams params);
   Task<http::Response> get(http::Request request, http::PathParams params);
@@ -23,6 +21,7 @@ class ConversationsHandler {
   Task<http::Response> remove_member(http::Request request, http::PathParams params);
   Task<http::Response> read(http::Request request, http::PathParams params);
 
+ private:
   domain::AccountService& accounts_;
   domain::ConversationService& conversations_;
 };

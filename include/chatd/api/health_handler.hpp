@@ -17,13 +17,12 @@ class HealthHandler {
   HealthHandler(store::DbPool& db, std::vector<store::Migration> migrations, Metrics& metrics,
                 const std::atomic<bool>& draining)
       : db_(db), migrations_(std::move(migrations)), metrics_(metrics), draining_(draining) {}
-  void register_routes(http::Dispatcher& dispatcher);
-
- private:
+  // Routes: see src/api/routes.cpp.
   Task<http::Response> healthz(http::Request request, http::PathParams params);
   Task<http::Response> readyz(http::Request request, http::PathParams params);
   Task<http::Response> metrics(http::Request request, http::PathParams params);
 
+ private:
   store::DbPool& db_;
   const std::vector<store::Migration> migrations_;
   Metrics& metrics_;

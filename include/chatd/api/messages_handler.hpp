@@ -12,9 +12,7 @@ class MessagesHandler {
  public:
   MessagesHandler(domain::AccountService& accounts, domain::MessageService& messages)
       : accounts_(accounts), messages_(messages) {}
-  void register_routes(http::Dispatcher& dispatcher);
-
- private:
+  // Routes: see src/api/routes.cpp.
   Task<http::Response> send(http::Request request, http::PathParams params);
   Task<http::Response> history(http::Request request, http::PathParams params);
   Task<http::Response> edit(http::Request request, http::PathParams params);
@@ -22,8 +20,9 @@ class MessagesHandler {
   Task<http::Response> add_reaction(http::Request request, http::PathParams params);
   Task<http::Response> remove_reaction(http::Request request, http::PathParams params);
   Task<http::Response> events(http::Request request, http::PathParams params);
-  Task<http::Response> react(http::Request request, http::PathParams params, bool add);
 
+ private:
+  Task<http::Response> react(http::Request request, http::PathParams params, bool add);
   domain::AccountService& accounts_;
   domain::MessageService& messages_;
 };

@@ -9,12 +9,11 @@ namespace chatd::api {
 class SessionsHandler {
  public:
   explicit SessionsHandler(domain::AccountService& accounts) : accounts_(accounts) {}
-  void register_routes(http::Dispatcher& dispatcher);
-
- private:
+  // Routes: see src/api/routes.cpp.
   Task<http::Response> create(http::Request request, http::PathParams params);
   Task<http::Response> remove_current(http::Request request, http::PathParams params);
 
+ private:
   domain::AccountService& accounts_;
 };
 

@@ -9,14 +9,13 @@ namespace chatd::api {
 class UsersHandler {
  public:
   explicit UsersHandler(domain::AccountService& accounts) : accounts_(accounts) {}
-  void register_routes(http::Dispatcher& dispatcher);
-
- private:
+  // Routes: see src/api/routes.cpp.
   Task<http::Response> create(http::Request request, http::PathParams params);
   Task<http::Response> me(http::Request request, http::PathParams params);
   Task<http::Response> by_id(http::Request request, http::PathParams params);
   Task<http::Response> search(http::Request request, http::PathParams params);
 
+ private:
   domain::AccountService& accounts_;
 };
 

@@ -1,0 +1,25 @@
+// Every HTTP route of chatd, in one table (src/api/routes.cpp).
+#pragma once
+
+#include "chatd/api/blocks_handler.hpp"
+#include "chatd/api/conversations_handler.hpp"
+#include "chatd/api/health_handler.hpp"
+#include "chatd/api/messages_handler.hpp"
+#include "chatd/api/sessions_handler.hpp"
+#include "chatd/api/users_handler.hpp"
+#include "chatd/http/dispatcher.hpp"
+
+namespace chatd::api {
+
+struct Handlers {
+  HealthHandler& health;
+  UsersHandler& users;
+  SessionsHandler& sessions;
+  BlocksHandler& blocks;
+  ConversationsHandler& conversations;
+  MessagesHandler& messages;
+};
+
+void register_routes(http::Dispatcher& dispatcher, const Handlers& h);
+
+}  // namespace chatd::api
