@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <unordered_set>
 
@@ -63,29 +64,17 @@ inline Tx& tx_of(Transaction& t) { return t.impl().tx; }
 // statement was wrong.
 bool is_connection_failure(const pqxx::sql_error& e);
 
-// Runs fn(Tx&) in one read-committed transaction and commits it.
+// Runs fn(Tx&) in one read-committed transaction and commits it (connection
+// loss, deadlocks and retries as in run_transaction).
 template <class F>
 auto transact(Connection& c, F&& fn) {
-  auto& impl = c.impl();
-  try {
-    pqxx::work work(impl.get());
-    Tx tx(impl, work);
-    auto result = fn(tx);
-    work.commit();
-    return result;
-  } catch (const pqxx::broken_connection& e) {
-    impl.reset();
-    throw Unavailable(std::string("database connection lost: ") + e.what());
-  } catch (const pqxx::in_doubt_error& e) {
-    impl.reset();
-    throw Unavailable(std::string("commit outcome unknown: ") + e.what());
-  } catch (const pqxx::sql_error& e) {
-    if (is_connection_failure(e) || !impl.conn || !impl.conn->is_open()) {
-      impl.reset();
-      throw Unavailable(std::string("database unavailable: ") + e.what());
-    }
-    throw;
-  }
+  using R = decltype(fn(std::declval<Tx&>()));
+  std::optional<R> out;
+  run_transaction(c, [&](Transaction& t) {
+    out.emplace(fn(tx_of(t)));
+    return true;
+  });
+  return std::move(*out);
 }
 
 }  // namespace chatd::store
