@@ -52,13 +52,7 @@ Task<Response> Dispatcher::handle(Request request) {
   auto started = std::chrono::steady_clock::now();
   request.request_id = request_id_for(request);
   std::string id = request.request_id;
-  // Methods label metrics: anything unusual is "other", so a client cannot
-  // create series without bound.
-  static const char* const kMethods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"};
-  std::string method = "other";
-  for (const char* m : kMethods) {
-    if (request.method == m) method = m;
-  }
+  std::string method = request.method;
   std::string target = request.target;
 
   Response response;
