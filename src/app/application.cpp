@@ -125,7 +125,18 @@ int serve(const Config& config) {
   realtime::Hub hub(config.database_url, channel, metrics);
   domain::AccountService accounts(db, cpu, hasher, hub);
   domain::ConversationService conversations(db, hub);
-  domain::MessageService messages(db, hub);
+  domain::SendBatcher::Options batching;
+  batching.max_batch = config.send_batch;
+  batching.wait = std::chrono::microseconds(config.send_batch_wait_us);
+  // Half the pool at most commits send batches; the rest stays free for reads.
+  // Unbatched (--send-batch 1), every connection may commit a send.
+  batching.max_in_flight =
+      config.send_batch == 1 ? db.size() : std::max<std::size_t>(1, db.size() / 2);
+  batching.max_pending = static_cast<std::size_t>(config.db_queue);
+  batching.stored = &metrics.counter("chatd_messages_stored_total", "Messages committed.");
+  batching.commits = &metrics.counter("chatd_send_commits_total",
+                                      "Transactions that committed sends (group commit).");
+  domain::MessageService messages(db, hub, batching);
 
   http::Dispatcher dispatcher(metrics);
   api::HealthHandler health(db, migrations, metrics, draining);

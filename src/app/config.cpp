@@ -133,6 +133,12 @@ std::vector<Setting> settings(unsigned cores) {
       {"--password-hash-mem", "CHATD_PASSWORD_HASH_MEM", "65536",
        "argon2id memory in KiB (memlimit)",
        integer(&Config::password_hash_mem_kib, std::size_t{8}, std::size_t{4} << 20)},
+      {"--send-batch", "CHATD_SEND_BATCH", "64",
+       "most messages committed in one transaction (group commit); 1 turns batching off",
+       integer(&Config::send_batch, std::size_t{1}, std::size_t{1024})},
+      {"--send-batch-wait-us", "CHATD_SEND_BATCH_WAIT_US", "200",
+       "microseconds a send batch may wait to fill before it commits",
+       integer(&Config::send_batch_wait_us, 0, 100'000)},
   };
 }
 

@@ -32,36 +32,8 @@ Task<Expected<SentMessage>> MessageService::send(UserId me, ConversationId id,
   if (auto p = client_msg_id_problem(client_msg_id); !p.empty()) co_return Error::invalid(p);
   if (auto p = message_body_problem(body); !p.empty()) co_return Error::invalid(p);
   if (reply_to && *reply_to < 1) co_return Error::invalid("reply_to must be a positive seq");
-  Committed committed;
-  Committed* out = &committed;
-  auto job = [me, id, client_msg_id, body, reply_to, out](store::Connection& c) {
-    return store::in_transaction(c, [&](Transaction& tx) -> Expected<SentMessage> {
-      ConversationStore convs(tx);
-      MessageStore messages(tx);
-      // The lock on the conversation row serialises this conversation's writers:
-      // seq allocation and the idempotency check below cannot race.
-      auto m = convs.membership(id, me, true);
-      if (auto ok = authorize(Action::send, m, me); !ok) return ok.error();
-      if (auto existing = messages.by_client_id(id, me, client_msg_id)) {
-        return SentMessage{*existing, false};
-      }
-      if (m->kind == model::Kind::direct) {
-        auto peer = convs.direct_peer(id, me);
-        if (peer && convs.blocked_either_way(me, *peer)) {
-          return Error::forbidden("blocked", "one of you has blocked the other");
-        }
-      }
-      if (reply_to && !messages.get(id, *reply_to)) {
-        return Error::invalid("reply_to must be the seq of a message in this conversation");
-      }
-      auto stored = messages.append(id, me, client_msg_id, body, reply_to);
-      *out = {id, stored.seq, stored.seq};
-      return SentMessage{std::move(stored), true};
-    });
-  };
-  auto result = co_await db_.run<Expected<SentMessage>>(job);
-  if (result) committed.publish(publisher_);
-  co_return result;
+  store::SendRequest request{id, me, std::move(client_msg_id), std::move(body), reply_to};
+  co_return co_await sends_.send(std::move(request));
 }
 
 Task<Expected<store::Page<model::Message>>> MessageService::history(

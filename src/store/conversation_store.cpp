@@ -34,9 +34,6 @@ SELECT 1 FROM blocks
 WHERE (blocker_id = $1 AND blocked_id = $2) OR (blocker_id = $2 AND blocked_id = $1)
 LIMIT 1)sql"};
 
-constexpr Statement kDirectPeer{"conv_direct_peer", R"sql(
-SELECT user_id FROM members WHERE conversation_id = $1 AND user_id <> $2 LIMIT 1)sql"};
-
 constexpr Statement kInsertDirect{"conv_insert_direct", R"sql(
 INSERT INTO conversations (kind, direct_key, activity_pos, created_by)
 VALUES ('direct', $1, nextval('activity_pos'), $2)
@@ -127,8 +124,8 @@ RETURNING read_seq)sql"};
   "c.id, c.kind, c.title, chatd_ts(c.created_at), c.last_seq, m.read_seq, "                 \
   "(SELECT count(*) FROM messages x WHERE x.conversation_id = c.id AND x.seq > m.read_seq " \
   " AND x.sender_id <> m.user_id AND NOT x.deleted), "                                      \
-  "(SELECT chatd_message_json(x)::text FROM messages x WHERE x.conversation_id = c.id "     \
-  " ORDER BY x.seq DESC LIMIT 1)"
+  "(SELECT " CHATD_MESSAGE_JSON("x") "::text FROM messages x "                            \
+  " WHERE x.conversation_id = c.id ORDER BY x.seq DESC LIMIT 1)"
 
 constexpr Statement kView{"conv_view", "SELECT " CHATD_VIEW_COLUMNS R"sql(, c.activity_pos
 FROM conversations c JOIN members m ON m.conversation_id = c.id AND m.user_id = $2
@@ -189,13 +186,7 @@ std::optional<model::Membership> ConversationStore::membership(ConversationId id
   if (lock && tx.exec(kLockConversation, id).empty()) return std::nullopt;
   auto r = tx.exec(kMembership, id, user);
   if (r.empty()) return std::nullopt;
-  model::Membership m;
-  m.conversation_id = r[0][0].as<std::int64_t>();
-  m.kind = r[0][1].as<std::string>() == "direct" ? model::Kind::direct : model::Kind::group;
-  m.role = model::role_from(r[0][2].as<std::string>()).value_or(model::Role::member);
-  m.last_seq = r[0][3].as<std::int64_t>();
-  m.read_seq = r[0][4].as<std::int64_t>();
-  return m;
+  return membership_from(r[0]);
 }
 
 bool ConversationStore::user_exists(UserId user) {
@@ -212,12 +203,6 @@ std::vector<UserId> ConversationStore::unknown_users(const std::vector<UserId>& 
 
 bool ConversationStore::blocked_either_way(UserId a, UserId b) {
   return !tx_of(tx_).exec(kBlocked, a, b).empty();
-}
-
-std::optional<UserId> ConversationStore::direct_peer(ConversationId id, UserId me) {
-  auto r = tx_of(tx_).exec(kDirectPeer, id, me);
-  if (r.empty()) return std::nullopt;
-  return r[0][0].as<std::int64_t>();
 }
 
 std::pair<ConversationId, bool> ConversationStore::create_direct(UserId creator, UserId peer) {

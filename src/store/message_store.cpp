@@ -1,5 +1,9 @@
 #include "chatd/store/message_store.hpp"
 
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
 #include "pg.hpp"
 #include "rows.hpp"
 
@@ -11,33 +15,69 @@ using model::UserId;
 
 namespace {
 
-#define CHATD_MESSAGE_COLUMNS "m.conversation_id, m.seq, m.sender_id, m.deleted, chatd_message_json(m)::text"
+#define CHATD_MESSAGE_COLUMNS \
+  "m.conversation_id, m.seq, m.sender_id, m.deleted, " CHATD_MESSAGE_JSON("m") "::text"
 #define CHATD_EVENT_COLUMNS "conversation_id, seq, kind, actor_id, chatd_ts(created_at), data::text"
 #define CHATD_BUMP                                                                    \
   "WITH bump AS (UPDATE conversations SET last_seq = last_seq + 1, "                  \
   "activity_pos = nextval('activity_pos') WHERE id = $1 "                             \
   "RETURNING id, last_seq, activity_pos) "
 
-constexpr Statement kByClientId{"msg_by_client_id", "SELECT " CHATD_MESSAGE_COLUMNS R"sql(
-FROM messages m WHERE m.conversation_id = $1 AND m.sender_id = $2 AND m.client_msg_id = $3)sql"};
-
 constexpr Statement kGet{"msg_get", "SELECT " CHATD_MESSAGE_COLUMNS
                                     " FROM messages m WHERE m.conversation_id = $1 AND m.seq = $2"};
 
-// The send: next seq, the message, and its message.created event carrying the
-// message exactly as the API shows it — one statement, one round trip.
-constexpr Statement kAppend{"msg_append", CHATD_BUMP R"sql(,
+// The batch path. Requests travel as one JSON array (bodies are arbitrary
+// text; jsonb_to_recordset keeps quoting out of our hands).
+constexpr Statement kLockMany{"msg_lock_many", R"sql(
+SELECT id FROM conversations WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE)sql"};
+
+// Membership, a stored message under the same client_msg_id, a block between
+// the two people of a direct conversation, and whether reply_to exists. Runs
+// after kLockMany: read committed, so it sees every change committed before
+// the locks were granted (a member removed meanwhile is no longer a member).
+constexpr Statement kSendStates{"msg_send_states", R"sql(
+SELECT r.i, c.id, c.kind, m.role, c.last_seq, m.read_seq,
+       e.conversation_id, e.seq, e.sender_id, e.deleted,
+       CASE WHEN e.seq IS NULL THEN NULL ELSE )sql" CHATD_MESSAGE_JSON("e") R"sql(::text END,
+       c.kind = 'direct' AND EXISTS (
+         SELECT 1 FROM members p JOIN blocks b
+           ON (b.blocker_id = r.uid AND b.blocked_id = p.user_id)
+           OR (b.blocker_id = p.user_id AND b.blocked_id = r.uid)
+         WHERE p.conversation_id = r.conv AND p.user_id <> r.uid),
+       r.reply_to IS NOT NULL AND EXISTS (
+         SELECT 1 FROM messages x WHERE x.conversation_id = r.conv AND x.seq = r.reply_to)
+FROM jsonb_to_recordset($1::jsonb) AS r(i int, conv bigint, uid bigint, cmid text, reply_to bigint)
+LEFT JOIN conversations c ON c.id = r.conv
+LEFT JOIN members m ON m.conversation_id = r.conv AND m.user_id = r.uid
+LEFT JOIN messages e ON e.conversation_id = r.conv AND e.sender_id = r.uid AND e.client_msg_id = r.cmid
+ORDER BY r.i)sql"};
+
+// Every message of the batch and its message.created event, one statement.
+// Event positions are drawn in (conversation, seq) order, so within a
+// conversation they rise with seq; each conversation then takes its newest
+// seq and position.
+constexpr Statement kAppendMany{"msg_append_many", R"sql(
+WITH r AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb)
+    AS r(conv bigint, seq bigint, uid bigint, cmid text, body text, reply_to bigint)),
 ins AS (
   INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, body, reply_to)
-  SELECT id, last_seq, $2, $3, $4, $5 FROM bump
+  SELECT conv, seq, uid, cmid, body, reply_to FROM r
   RETURNING *),
 ev AS (
   INSERT INTO events (conversation_id, seq, pos, kind, actor_id, created_at, data)
-  SELECT i.conversation_id, i.seq, b.activity_pos, 'message.created', i.sender_id, i.created_at,
-         chatd_message_json(ROW(i.*)::messages)
-  FROM ins i, bump b
-  RETURNING data)
-SELECT i.conversation_id, i.seq, i.sender_id, i.deleted, ev.data::text FROM ins i, ev)sql"};
+  SELECT i.conversation_id, i.seq, nextval('activity_pos'), 'message.created', i.sender_id,
+         i.created_at,
+         chatd_message_shape(i.conversation_id, i.seq, i.sender_id, i.client_msg_id, i.body,
+                             i.reply_to, i.created_at, i.edited_at, i.deleted, '{}'::jsonb)
+  FROM (SELECT * FROM ins ORDER BY conversation_id, seq) i
+  RETURNING conversation_id, seq, pos, actor_id, data),
+bump AS (
+  UPDATE conversations c SET last_seq = n.seq, activity_pos = n.pos
+  FROM (SELECT DISTINCT ON (conversation_id) conversation_id, seq, pos
+        FROM ev ORDER BY conversation_id, seq DESC) n
+  WHERE c.id = n.conversation_id)
+SELECT conversation_id, seq, actor_id, false, data::text FROM ev)sql"};
 
 constexpr Statement kEdit{"msg_edit", CHATD_BUMP R"sql(,
 upd AS (
@@ -131,24 +171,68 @@ Page<T> page_of(const pqxx::result& r, int limit, bool descending, Map map) {
 
 }  // namespace
 
-std::optional<model::Message> MessageStore::by_client_id(ConversationId id, UserId sender,
-                                                         const std::string& client_msg_id) {
-  auto r = tx_of(tx_).exec(kByClientId, id, sender, client_msg_id);
-  if (r.empty()) return std::nullopt;
-  return message_from(r[0]);
-}
-
 std::optional<model::Message> MessageStore::get(ConversationId id, Seq seq) {
   auto r = tx_of(tx_).exec(kGet, id, seq);
   if (r.empty()) return std::nullopt;
   return message_from(r[0]);
 }
 
-model::Message MessageStore::append(ConversationId id, UserId sender,
-                                    const std::string& client_msg_id, const std::string& body,
-                                    std::optional<Seq> reply_to) {
-  auto r = tx_of(tx_).exec(kAppend, id, sender, client_msg_id, body, reply_to);
-  return message_from(r[0]);
+void MessageStore::lock_conversations(std::vector<ConversationId> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::string array = "{";
+  for (auto id : ids) {
+    if (array.size() > 1) array += ',';
+    array += std::to_string(id);
+  }
+  array += '}';
+  tx_of(tx_).exec(kLockMany, array);
+}
+
+std::vector<SendState> MessageStore::send_states(const std::vector<const SendRequest*>& requests) {
+  auto input = nlohmann::json::array();
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const auto& q = *requests[i];
+    input.push_back({{"i", i},
+                     {"conv", q.conversation},
+                     {"uid", q.sender},
+                     {"cmid", q.client_msg_id},
+                     {"reply_to", q.reply_to ? nlohmann::json(*q.reply_to) : nlohmann::json()}});
+  }
+  std::vector<SendState> out(requests.size());
+  for (const auto& row : tx_of(tx_).exec(kSendStates, input.dump())) {
+    auto& s = out.at(row[0].as<std::size_t>());
+    if (!row[1].is_null() && !row[3].is_null()) s.membership = membership_from(row, 1);
+    if (!row[7].is_null()) {
+      model::Message m;
+      m.conversation_id = row[6].as<std::int64_t>();
+      m.seq = row[7].as<std::int64_t>();
+      m.sender_id = row[8].as<std::int64_t>();
+      m.deleted = row[9].as<bool>();
+      m.json = row[10].as<std::string>();
+      s.existing = std::move(m);
+    }
+    s.blocked = !row[11].is_null() && row[11].as<bool>();
+    s.reply_exists = row[12].as<bool>();
+  }
+  return out;
+}
+
+std::vector<model::Message> MessageStore::append_all(const std::vector<NewMessage>& messages) {
+  auto input = nlohmann::json::array();
+  for (const auto& n : messages) {
+    const auto& q = *n.request;
+    input.push_back({{"conv", q.conversation},
+                     {"seq", n.seq},
+                     {"uid", q.sender},
+                     {"cmid", q.client_msg_id},
+                     {"body", q.body},
+                     {"reply_to", q.reply_to ? nlohmann::json(*q.reply_to) : nlohmann::json()}});
+  }
+  std::vector<model::Message> out;
+  out.reserve(messages.size());
+  for (const auto& row : tx_of(tx_).exec(kAppendMany, input.dump())) out.push_back(message_from(row));
+  return out;
 }
 
 model::Message MessageStore::edit(ConversationId id, Seq seq, const std::string& body,

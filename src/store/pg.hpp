@@ -20,6 +20,16 @@ struct Statement {
   const char* sql;
 };
 
+// A message row (alias `a`) as the API shows it, reactions included. Expanded
+// inline so the planner plans the reactions lookup with the statement (see
+// migrations/0003_inline_rendering.sql); the jsonb, not text.
+#define CHATD_MESSAGE_JSON(a)                                                               \
+  "chatd_message_shape(" a ".conversation_id, " a ".seq, " a ".sender_id, " a               \
+  ".client_msg_id, " a ".body, " a ".reply_to, " a ".created_at, " a ".edited_at, " a       \
+  ".deleted, coalesce((SELECT jsonb_object_agg(r.emoji, r.n) FROM (SELECT emoji, count(*) " \
+  "AS n FROM reactions WHERE conversation_id = " a ".conversation_id AND seq = " a          \
+  ".seq GROUP BY emoji) r), '{}'::jsonb))"
+
 // Milliseconds since the epoch of a timestamptz column, for model types.
 #define CHATD_SQL_MS(col) "floor(extract(epoch from " col ") * 1000)::bigint"
 

@@ -46,4 +46,15 @@ inline model::Message message_from(const pqxx::row& r) {
   return m;
 }
 
+// Columns: conversation id, kind, role, last_seq, read_seq, starting at `first`.
+inline model::Membership membership_from(const pqxx::row& r, int first = 0) {
+  model::Membership m;
+  m.conversation_id = r[first].as<std::int64_t>();
+  m.kind = r[first + 1].as<std::string>() == "direct" ? model::Kind::direct : model::Kind::group;
+  m.role = model::role_from(r[first + 2].as<std::string>()).value_or(model::Role::member);
+  m.last_seq = r[first + 3].as<std::int64_t>();
+  m.read_seq = r[first + 4].as<std::int64_t>();
+  return m;
+}
+
 }  // namespace chatd::store

@@ -17,7 +17,8 @@ TEST(QueryPlans, HotReadsUseIndexesNotSequentialScans) {
   {
     pqxx::work tx(c);
     // 5,000 users, 20,000 conversations of 5 members with 10 messages each,
-    // and one long conversation (7) of 2,000 messages.
+    // and one long conversation (7) of 2,000 messages; every tenth message has
+    // reactions (rendering a message reads them).
     tx.exec(R"sql(
       INSERT INTO users (username, display_name, password_hash)
       SELECT 'u' || g, 'u' || g, 'x' FROM generate_series(1, 5000) g;
@@ -31,6 +32,10 @@ TEST(QueryPlans, HotReadsUseIndexesNotSequentialScans) {
       INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, body)
       SELECT c.id, s, 1, c.id || '-' || s, 'hello'
       FROM conversations c, generate_series(1, c.last_seq) s;
+      INSERT INTO reactions (conversation_id, seq, emoji, user_id)
+      SELECT m.conversation_id, m.seq, e, u
+      FROM messages m, unnest(ARRAY['👍', '❤️']) e, generate_series(1, 3) u
+      WHERE m.seq % 10 = 0;
       INSERT INTO events (conversation_id, seq, pos, kind, actor_id, data)
       SELECT conversation_id, seq, nextval('activity_pos'), 'message.created', 1, '{}'::jsonb
       FROM messages;

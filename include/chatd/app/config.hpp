@@ -35,6 +35,8 @@ struct Config {
   std::string migrations_dir;  // empty: the migrations built into the binary
   unsigned long long password_hash_ops = 2;
   std::size_t password_hash_mem_kib = 64 * 1024;
+  std::size_t send_batch = 64;
+  int send_batch_wait_us = 200;
 };
 
 using Environment = std::map<std::string, std::string>;

@@ -7,6 +7,7 @@
 #include "chatd/core/async.hpp"
 #include "chatd/core/expected.hpp"
 #include "chatd/domain/event_publisher.hpp"
+#include "chatd/domain/send_batcher.hpp"
 #include "chatd/model/conversation.hpp"
 #include "chatd/store/message_store.hpp"
 
@@ -16,14 +17,13 @@ class DbPool;
 
 namespace chatd::domain {
 
-struct SentMessage {
-  model::Message message;
-  bool created = false;  // false: a retry of a stored message
-};
-
 class MessageService {
  public:
-  MessageService(store::DbPool& db, EventPublisher& publisher) : db_(db), publisher_(publisher) {}
+  // Sends go through a SendBatcher (group commit); everything else runs one
+  // transaction per request.
+  MessageService(store::DbPool& db, EventPublisher& publisher,
+                 SendBatcher::Options batching = {})
+      : db_(db), publisher_(publisher), sends_(db, publisher, batching) {}
 
   Task<Expected<SentMessage>> send(model::UserId me, model::ConversationId id,
                                    std::string client_msg_id, std::string body,
@@ -43,6 +43,7 @@ class MessageService {
  private:
   store::DbPool& db_;
   EventPublisher& publisher_;
+  SendBatcher sends_;
 };
 
 }  // namespace chatd::domain

@@ -25,8 +25,6 @@ class ConversationStore {
   // The ids among `users` that belong to no user.
   std::vector<model::UserId> unknown_users(const std::vector<model::UserId>& users);
   bool blocked_either_way(model::UserId a, model::UserId b);
-  // The other member of a direct conversation.
-  std::optional<model::UserId> direct_peer(model::ConversationId id, model::UserId me);
 
   // Create-or-get on the pair key; .second is true when created now.
   std::pair<model::ConversationId, bool> create_direct(model::UserId creator, model::UserId peer);

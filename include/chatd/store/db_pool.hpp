@@ -27,6 +27,16 @@ class DbPool {
     return run_on<R>(workers_, std::move(bound));
   }
 
+  // Fire and forget: fn(Connection&) runs on a worker. False when the queue is
+  // full (fn is then dropped without running).
+  template <class F>
+  bool post(F&& fn) {
+    return workers_.try_post(
+        [this, fn = std::decay_t<F>(std::forward<F>(fn))](std::size_t worker) mutable {
+          fn(*connections_[worker]);
+        });
+  }
+
   std::size_t size() const { return workers_.size(); }
   std::size_t in_use() const { return workers_.busy(); }
   std::size_t waiting() const { return workers_.queued(); }

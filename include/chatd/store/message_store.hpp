@@ -19,18 +19,46 @@ struct Page {
   bool has_more = false;
 };
 
+// One send of a batch (see domain::SendBatcher): several sends, possibly to
+// several conversations, are checked and appended in one transaction.
+struct SendRequest {
+  model::ConversationId conversation = 0;
+  model::UserId sender = 0;
+  std::string client_msg_id;
+  std::string body;
+  std::optional<model::Seq> reply_to;
+};
+
+// What the store knows about one SendRequest, read after the conversation
+// locks were taken.
+struct SendState {
+  std::optional<model::Membership> membership;  // none: not a member, or no conversation
+  std::optional<model::Message> existing;       // already stored under this client_msg_id
+  bool blocked = false;                         // a direct conversation with a block either way
+  bool reply_exists = false;                    // reply_to names a stored message
+};
+
+// A message to append at a seq the caller allocated under the lock.
+struct NewMessage {
+  const SendRequest* request = nullptr;
+  model::Seq seq = 0;
+};
+
 class MessageStore {
  public:
   explicit MessageStore(Transaction& tx) : tx_(tx) {}
 
-  std::optional<model::Message> by_client_id(model::ConversationId id, model::UserId sender,
-                                             const std::string& client_msg_id);
   std::optional<model::Message> get(model::ConversationId id, model::Seq seq);
 
-  // Inserts the message at the next seq with its message.created event.
-  model::Message append(model::ConversationId id, model::UserId sender,
-                        const std::string& client_msg_id, const std::string& body,
-                        std::optional<model::Seq> reply_to);
+  // The batch path: lock every conversation of the batch (ascending id, so two
+  // batches never deadlock), read the state of every request in one statement,
+  // then append every accepted message with its event in one statement. The
+  // seqs of `append_all` must continue each conversation's last_seq without a
+  // gap, in order; each conversation's last_seq and activity position follow.
+  void lock_conversations(std::vector<model::ConversationId> ids);
+  std::vector<SendState> send_states(const std::vector<const SendRequest*>& requests);
+  std::vector<model::Message> append_all(const std::vector<NewMessage>& messages);
+
   model::Message edit(model::ConversationId id, model::Seq seq, const std::string& body,
                       model::UserId actor);
   // Leaves a tombstone: deleted, empty body, no reactions.

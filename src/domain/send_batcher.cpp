@@ -1,0 +1,207 @@
+#include "chatd/domain/send_batcher.hpp"
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <tuple>
+
+#include "chatd/domain/permissions.hpp"
+#include "chatd/domain/send_plan.hpp"
+#include "chatd/store/db_pool.hpp"
+#include "chatd/store/transaction.hpp"
+
+namespace chatd::domain {
+
+using Result = Expected<SentMessage>;
+
+struct SendBatcher::Pending {
+  store::SendRequest request;
+  // Resumes the awaiting coroutine on its own executor (see core/async.hpp).
+  std::function<void(std::exception_ptr, std::optional<Result>)> done;
+};
+
+SendBatcher::SendBatcher(store::DbPool& db, EventPublisher& publisher, Options options)
+    : db_(db), publisher_(publisher), opt_(options) {
+  if (opt_.max_batch < 1) opt_.max_batch = 1;
+  if (opt_.max_in_flight < 1) opt_.max_in_flight = 1;
+}
+
+SendBatcher::~SendBatcher() = default;
+
+Task<Result> SendBatcher::send(store::SendRequest request) {
+  // As in run_on: the request crosses asio's initiation as a raw pointer.
+  auto* pending = new Pending{std::move(request), {}};
+  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
+                                     void(std::exception_ptr, Result)>(
+      [this](auto handler, Pending* raw) {
+        std::unique_ptr<Pending> owned(raw);
+        using H = decltype(handler);
+        auto h = std::make_shared<H>(std::move(handler));
+        owned->done = [h](std::exception_ptr ep, std::optional<Result> r) {
+          detail::complete<Result>(h, ep, std::move(r));
+        };
+        enqueue(std::move(owned));
+      },
+      boost::asio::use_awaitable, pending);
+}
+
+void SendBatcher::enqueue(std::unique_ptr<Pending> p) {
+  bool start = false;
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.size() >= opt_.max_pending) {
+      p->done(std::make_exception_ptr(Overloaded("send queue full")), std::nullopt);
+      return;
+    }
+    queue_.push_back(std::move(p));
+    if (in_flight_ < opt_.max_in_flight) {
+      ++in_flight_;
+      start = true;
+    }
+  }
+  cv_.notify_one();  // a drainer may be waiting for its batch to fill
+  if (start) start_drainer();
+}
+
+void SendBatcher::start_drainer() {
+  auto job = [this](store::Connection& c) { drain(c); };
+  if (db_.post(job)) return;
+  // The pool refused (full, or stopping). The last drainer must not leave
+  // sends queued with nobody to run them.
+  std::deque<std::unique_ptr<Pending>> orphans;
+  {
+    std::lock_guard lock(mu_);
+    --in_flight_;
+    if (in_flight_ == 0) orphans.swap(queue_);
+  }
+  for (auto& p : orphans) {
+    p->done(std::make_exception_ptr(Overloaded("database queue full")), std::nullopt);
+  }
+}
+
+// One batch per pool job; a drainer re-queues itself behind other database
+// work while sends are waiting, so reads are not starved by a busy sender.
+void SendBatcher::drain(store::Connection& c) {
+  Batch batch;
+  {
+    std::unique_lock lock(mu_);
+    if (!queue_.empty() && queue_.size() < opt_.max_batch && opt_.wait.count() > 0) {
+      cv_.wait_for(lock, opt_.wait, [this] { return queue_.size() >= opt_.max_batch; });
+    }
+    while (!queue_.empty() && batch.size() < opt_.max_batch) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+  }
+  if (!batch.empty()) run(c, batch);
+  bool again = false;
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.empty()) {
+      --in_flight_;
+    } else {
+      again = true;
+    }
+  }
+  if (again) start_drainer();
+}
+
+namespace {
+
+// Checks and appends every request of the batch in the caller's transaction.
+std::vector<Result> send_all(store::Transaction& tx,
+                             const std::vector<const store::SendRequest*>& requests,
+                             std::vector<Committed>& committed) {
+  store::MessageStore messages(tx);
+  std::vector<model::ConversationId> ids;
+  ids.reserve(requests.size());
+  for (const auto* r : requests) ids.push_back(r->conversation);
+  messages.lock_conversations(ids);
+  auto states = messages.send_states(requests);
+  auto plan = plan_sends(requests, states);
+
+  std::vector<store::NewMessage> appends;
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    if (plan[i].kind == SendPlan::Kind::append) appends.push_back({requests[i], plan[i].seq});
+  }
+  std::map<std::pair<model::ConversationId, model::Seq>, model::Message> stored;
+  if (!appends.empty()) {
+    for (auto& m : messages.append_all(appends)) {
+      stored.emplace(std::make_pair(m.conversation_id, m.seq), std::move(m));
+    }
+  }
+
+  std::vector<Result> out;
+  out.reserve(plan.size());
+  committed.clear();
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    const auto& p = plan[i];
+    switch (p.kind) {
+      case SendPlan::Kind::reject:
+        out.emplace_back(p.error);
+        break;
+      case SendPlan::Kind::existing:
+        out.emplace_back(SentMessage{*states[i].existing, false});
+        break;
+      case SendPlan::Kind::same_as: {
+        const auto& first = plan[p.same_as];
+        out.emplace_back(SentMessage{stored.at({requests[i]->conversation, first.seq}), false});
+        break;
+      }
+      case SendPlan::Kind::append:
+        out.emplace_back(SentMessage{stored.at({requests[i]->conversation, p.seq}), true});
+        committed.push_back({requests[i]->conversation, p.seq, p.seq});
+        break;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void SendBatcher::run(store::Connection& c, Batch& batch) {
+  std::vector<const store::SendRequest*> requests;
+  requests.reserve(batch.size());
+  for (const auto& p : batch) requests.push_back(&p->request);
+
+  std::vector<Result> results;
+  std::vector<Committed> committed;
+  std::exception_ptr failure;
+  try {
+    // Rejections do not roll the batch back: they wrote nothing.
+    store::run_transaction(c, [&](store::Transaction& tx) {
+      results = send_all(tx, requests, committed);
+      return true;
+    });
+  } catch (...) {
+    failure = std::current_exception();
+  }
+
+  if (failure && batch.size() > 1) {
+    // Something in the batch broke the transaction (or the connection went).
+    // Re-run each send alone: the culprit gets the error, the others their
+    // answer, exactly as without batching.
+    for (auto& p : batch) {
+      Batch one;
+      one.push_back(std::move(p));
+      run(c, one);
+    }
+    return;
+  }
+
+  if (!failure) {
+    if (opt_.commits) opt_.commits->fetch_add(1, std::memory_order_relaxed);
+    if (opt_.stored) opt_.stored->fetch_add(committed.size(), std::memory_order_relaxed);
+  }
+  // Live delivery hears of the messages only once they are durable.
+  for (const auto& k : committed) k.publish(publisher_);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (failure) {
+      batch[i]->done(failure, std::nullopt);
+    } else {
+      batch[i]->done(nullptr, std::move(results[i]));
+    }
+  }
+}
+
+}  // namespace chatd::domain

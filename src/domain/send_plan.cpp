@@ -1,0 +1,55 @@
+#include "chatd/domain/send_plan.hpp"
+
+#include <map>
+#include <string>
+#include <tuple>
+
+#include "chatd/domain/permissions.hpp"
+
+namespace chatd::domain {
+
+std::vector<SendPlan> plan_sends(const std::vector<const store::SendRequest*>& requests,
+                                 const std::vector<store::SendState>& states) {
+  std::vector<SendPlan> plan(requests.size());
+  std::map<model::ConversationId, model::Seq> last;  // last seq allocated so far
+  std::map<std::tuple<model::ConversationId, model::UserId, std::string>, std::size_t> appended;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const auto& q = *requests[i];
+    const auto& s = states[i];
+    auto& p = plan[i];
+    if (auto ok = authorize(Action::send, s.membership, q.sender); !ok) {
+      p.error = ok.error();
+      continue;
+    }
+    if (s.existing) {
+      p.kind = SendPlan::Kind::existing;
+      continue;
+    }
+    auto key = std::make_tuple(q.conversation, q.sender, q.client_msg_id);
+    if (auto it = appended.find(key); it != appended.end()) {
+      p.kind = SendPlan::Kind::same_as;
+      p.same_as = it->second;
+      continue;
+    }
+    if (s.membership->kind == model::Kind::direct && s.blocked) {
+      p.error = Error::forbidden("blocked", "one of you has blocked the other");
+      continue;
+    }
+    auto [at, fresh] = last.try_emplace(q.conversation, s.membership->last_seq);
+    model::Seq seq = at->second + 1;
+    if (q.reply_to) {
+      bool earlier_in_batch = *q.reply_to > s.membership->last_seq && *q.reply_to < seq;
+      if (!s.reply_exists && !earlier_in_batch) {
+        p.error = Error::invalid("reply_to must be the seq of a message in this conversation");
+        continue;
+      }
+    }
+    at->second = seq;
+    p.kind = SendPlan::Kind::append;
+    p.seq = seq;
+    appended.emplace(std::move(key), i);
+  }
+  return plan;
+}
+
+}  // namespace chatd::domain
