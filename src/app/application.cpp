@@ -124,6 +124,8 @@ int serve(const Config& config) {
   store::NotifyChannel channel(config.database_url, "chatd_events");
   realtime::Hub hub(config.database_url, channel, metrics);
   domain::AccountService accounts(db, cpu, hasher, hub);
+  hub.on_revocations([&accounts](const std::string& h) { accounts.forget_token(h); },
+                     [&accounts] { accounts.forget_all_tokens(); });
   domain::ConversationService conversations(db, hub);
   domain::SendBatcher::Options batching;
   batching.max_batch = config.send_batch;

@@ -73,9 +73,12 @@ Task<Expected<Login>> AccountService::login(std::string username, std::string pa
 Task<Expected<model::User>> AccountService::authenticate(std::string token) {
   if (!looks_like_token(token)) co_return Error::unauthenticated();
   std::string h = hash_token(token);
+  if (auto cached = tokens_.find(h)) co_return *cached;
+  auto epoch = tokens_.epoch();
   auto lookup = [h](store::Connection& c) { return store::SessionStore(c).user_for(h); };
   auto user = co_await db_.run<std::optional<model::User>>(lookup);
   if (!user) co_return Error::unauthenticated();
+  tokens_.put(h, *user, epoch);
   co_return *user;
 }
 
@@ -84,6 +87,7 @@ Task<Expected<Unit>> AccountService::logout(std::string token) {
   std::string h = hash_token(token);
   auto revoke = [h](store::Connection& c) { return store::SessionStore(c).revoke(h); };
   bool revoked = co_await db_.run<bool>(revoke);
+  tokens_.forget(h);
   if (!revoked) co_return Error::unauthenticated();
   publisher_.token_revoked(h);  // its sockets close, on every instance
   co_return Unit{};

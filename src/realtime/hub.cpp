@@ -242,6 +242,7 @@ void Hub::handle(store::Connection& db, const Work& w) {
       fan_out_events(db, w.conversation, w.from, w.to);
       break;
     case 'z':  // the listener was away: read every known conversation's log again
+      if (missed_hook_) missed_hook_();
       for (auto& [id, state] : conversations_) {
         if (state.fanned >= 0) fan_out_events(db, id, state.fanned + 1, state.fanned + 1);
       }
@@ -273,6 +274,7 @@ void Hub::handle(store::Connection& db, const Work& w) {
       break;
     }
     case 'x':
+      if (revoked_hook_) revoked_hook_(w.text);
       for_each([&](const std::shared_ptr<Subscriber>& s) {
         if (s->token_hash() == w.text) s->revoke();
       });

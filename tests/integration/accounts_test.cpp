@@ -182,6 +182,26 @@ TEST_F(Accounts, LogoutRevokesTheTokenAtOnce) {
   EXPECT_EQ(c.get("/v1/users/me", other).status, 200);
 }
 
+TEST_F(Accounts, LogoutOnOneInstanceRevokesTheTokenOnAnotherThatCachedIt) {
+  ChatdProcess second({"--database-url", db_->url(), "--listen", "127.0.0.1:0"});
+  ASSERT_TRUE(second.start()) << second.output();
+  auto token = login_new_user("iris");
+  HttpClient on_second(second.port());
+  // Used on the second instance, so it knows (and caches) the token.
+  ASSERT_EQ(on_second.get("/v1/users/me", token).status, 200);
+  ASSERT_EQ(on_second.get("/v1/users/me", token).status, 200);
+  ASSERT_EQ(client().del("/v1/sessions/current", token).status, 204);
+  // The revocation reaches the second instance within moments, not at expiry.
+  int status = 200;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (status == 200 && std::chrono::steady_clock::now() < deadline) {
+    status = on_second.get("/v1/users/me", token).status;
+    if (status == 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(status, 401);
+  expect_error(on_second.get("/v1/users/me", token), 401, "unauthenticated");
+}
+
 TEST_F(Accounts, UserById) {
   auto token = login_new_user("judy");
   auto target = register_user("karl");

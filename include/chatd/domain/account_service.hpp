@@ -10,6 +10,7 @@
 #include "chatd/core/expected.hpp"
 #include "chatd/domain/event_publisher.hpp"
 #include "chatd/domain/password_hasher.hpp"
+#include "chatd/domain/token_cache.hpp"
 #include "chatd/model/user.hpp"
 
 namespace chatd::store {
@@ -34,8 +35,12 @@ class AccountService {
                                             std::optional<std::string> display_name);
   // unauthenticated `invalid_credentials`, alike for unknown user and wrong password.
   Task<Expected<Login>> login(std::string username, std::string password);
-  // The user behind a live token.
+  // The user behind a live token (from the token cache when it is there).
   Task<Expected<model::User>> authenticate(std::string token);
+  // A token revoked elsewhere (another instance): drop it from the cache.
+  void forget_token(const std::string& token_hash) { tokens_.forget(token_hash); }
+  // Revocations may have been missed: drop every cached token.
+  void forget_all_tokens() { tokens_.clear(); }
   Task<Expected<Unit>> logout(std::string token);
   Task<Expected<model::User>> user(model::UserId id);
   Task<Expected<std::vector<model::User>>> search(std::string prefix, int limit);
@@ -45,6 +50,7 @@ class AccountService {
   WorkerPool& cpu_;
   const PasswordHasher& hasher_;
   EventPublisher& publisher_;
+  TokenCache tokens_;
 };
 
 }  // namespace chatd::domain

@@ -12,6 +12,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -53,6 +54,14 @@ class Hub final : public domain::EventPublisher {
   Hub(std::string database_url, store::NotifyChannel& channel, Metrics& metrics);
   ~Hub() override;
 
+  // Told of every token revocation heard (from any instance), and of every
+  // LISTEN reset (revocations may have been missed). Set before start().
+  void on_revocations(std::function<void(const std::string& token_hash)> revoked,
+                      std::function<void()> maybe_missed) {
+    revoked_hook_ = std::move(revoked);
+    missed_hook_ = std::move(maybe_missed);
+  }
+
   void start();
   void stop();
 
@@ -69,6 +78,9 @@ class Hub final : public domain::EventPublisher {
   void token_revoked(const std::string& token_hash) override;
 
  private:
+  std::function<void(const std::string&)> revoked_hook_;
+  std::function<void()> missed_hook_;
+
   struct Work {
     char kind = 0;  // 'e' events, 'r' read, 't' typing, 'p' presence, 'x' revoked, 'z' resync
     model::ConversationId conversation = 0;
