@@ -23,16 +23,23 @@ struct Connection {
   boost::beast::tcp_stream stream;
   // True only while waiting for the first byte of the next HTTP request: such
   // a connection has nothing in flight and may be closed at shutdown. Touched
-  // only on the connection's strand.
+  // only on the connection's thread (its io_context).
   bool idle = true;
 };
 
 struct Server::State : std::enable_shared_from_this<Server::State> {
-  State(boost::asio::io_context& io, ServerOptions opt, http::Dispatcher& d, WebSocketGateway* g)
-      : ioc(io), options(std::move(opt)), dispatcher(d), gateway(g),
-        acceptor(boost::asio::make_strand(io)) {}
+  State(boost::asio::io_context& io, ServerOptions opt, http::Dispatcher& d, WebSocketGateway* g,
+        std::vector<boost::asio::io_context*> ctxs)
+      : ioc(io), contexts(std::move(ctxs)), options(std::move(opt)), dispatcher(d), gateway(g),
+        acceptor(boost::asio::make_strand(io)) {
+    if (contexts.empty()) contexts.push_back(&ioc);
+  }
+  // The context of the next accepted connection.
+  boost::asio::io_context& next_context() { return *contexts[next_context_index++ % contexts.size()]; }
 
   boost::asio::io_context& ioc;
+  std::vector<boost::asio::io_context*> contexts;
+  std::size_t next_context_index = 0;  // only the accept loop touches it
   ServerOptions options;
   http::Dispatcher& dispatcher;
   WebSocketGateway* gateway;

@@ -183,7 +183,7 @@ asio::awaitable<void> accept_loop(std::shared_ptr<Server::State> st) {
   for (;;) {
     beast::error_code ec;
     tcp::socket socket = co_await st->acceptor.async_accept(
-        asio::make_strand(st->ioc), asio::redirect_error(asio::use_awaitable, ec));
+        st->next_context(), asio::redirect_error(asio::use_awaitable, ec));
     if (st->stopping || ec == asio::error::operation_aborted) co_return;
     if (ec) {
       // Out of descriptors or a transient error: back off instead of spinning.
@@ -202,8 +202,9 @@ asio::awaitable<void> accept_loop(std::shared_ptr<Server::State> st) {
 }  // namespace
 
 Server::Server(asio::io_context& ioc, ServerOptions options, http::Dispatcher& dispatcher,
-               WebSocketGateway* gateway)
-    : state_(std::make_shared<State>(ioc, std::move(options), dispatcher, gateway)) {}
+               WebSocketGateway* gateway, std::vector<asio::io_context*> connection_contexts)
+    : state_(std::make_shared<State>(ioc, std::move(options), dispatcher, gateway,
+                                     std::move(connection_contexts))) {}
 
 Server::~Server() = default;
 

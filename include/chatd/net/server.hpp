@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 #include <string>
 
 namespace boost::asio {
@@ -35,9 +36,13 @@ struct ServerOptions {
 
 class Server {
  public:
-  // Without a gateway, GET /v1/ws is an ordinary (unknown) route.
+  // Without a gateway, GET /v1/ws is an ordinary (unknown) route. `ioc` runs
+  // the acceptor. Accepted connections are spread over `connection_contexts`
+  // (round robin); each context is meant to be run by exactly one thread, so a
+  // connection lives on one thread and needs no strand. Empty: all on `ioc`.
   Server(boost::asio::io_context& ioc, ServerOptions options, http::Dispatcher& dispatcher,
-         WebSocketGateway* gateway = nullptr);
+         WebSocketGateway* gateway = nullptr,
+         std::vector<boost::asio::io_context*> connection_contexts = {});
   ~Server();
 
   // Binds, listens and starts accepting. Returns the bound port (useful when

@@ -2,7 +2,7 @@
 // transport. Frames in (send, read, typing, sync, ping) are answered through
 // the domain services; events out keep a cursor per conversation so that each
 // connection gets every event once, in seq order, with gaps filled from the
-// log. All state is touched only on the transport's executor (a strand).
+// log. All state is touched only on the transport's executor (one IO thread).
 #pragma once
 
 #include <utility>
