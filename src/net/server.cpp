@@ -49,15 +49,27 @@ http::Request to_request(bhttp::request<bhttp::string_body>&& in, const std::str
   return out;
 }
 
-bhttp::response<bhttp::string_body> to_beast(http::Response&& in, unsigned version,
-                                             bool keep_alive) {
-  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(in.status), version};
-  out.set(bhttp::field::server, "chatd");
-  if (!in.content_type.empty()) out.set(bhttp::field::content_type, in.content_type);
-  for (auto& [k, v] : in.headers) out.insert(k, v);
-  out.body() = std::move(in.body);
-  out.keep_alive(keep_alive);
-  out.prepare_payload();
+std::string to_wire(const http::Response& in, unsigned version, bool keep_alive) {
+  // Every header value here was produced by chatd (the echoed X-Request-Id is
+  // checked to be printable ASCII), so one buffer can be written directly:
+  // cheaper than a generic serializer for responses this small.
+  auto status = static_cast<bhttp::status>(in.status);
+  auto reason = bhttp::obsolete_reason(status);
+  std::string out;
+  out.reserve(160 + in.body.size());
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(in.status);
+  out += ' ';
+  out.append(reason.data(), reason.size());
+  out += "\r\nServer: chatd\r\n";
+  if (!in.content_type.empty()) out += "Content-Type: " + in.content_type + "\r\n";
+  for (const auto& [k, v] : in.headers) out += k + ": " + v + "\r\n";
+  bool bodyless = in.status == 204 || in.status == 304 || in.status < 200;
+  if (!bodyless) out += "Content-Length: " + std::to_string(in.body.size()) + "\r\n";
+  if (version == 10 && keep_alive) out += "Connection: keep-alive\r\n";
+  if (version != 10 && !keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
+  if (!bodyless) out += in.body;
   return out;
 }
 
@@ -86,10 +98,11 @@ asio::awaitable<void> linger_close(std::shared_ptr<Connection> conn) {
 asio::awaitable<void> write_rejection(std::shared_ptr<Server::State> st,
                                       std::shared_ptr<Connection> conn, http::Request partial,
                                       Error error) {
-  auto res = to_beast(st->dispatcher.reject(partial, error), 11, false);
+  auto wire = to_wire(st->dispatcher.reject(partial, error), 11, false);
   beast::error_code ec;
   conn->stream.expires_after(std::chrono::seconds(5));
-  co_await bhttp::async_write(conn->stream, res, asio::redirect_error(asio::use_awaitable, ec));
+  co_await asio::async_write(conn->stream, asio::buffer(wire),
+                             asio::redirect_error(asio::use_awaitable, ec));
 }
 
 asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<Connection> conn,
@@ -164,9 +177,10 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
     http::Response response =
         co_await st->dispatcher.handle(to_request(parser.release(), remote));
     keep_alive = keep_alive && !response.close && !st->stopping;
-    auto out = to_beast(std::move(response), version, keep_alive);
+    auto wire = to_wire(response, version, keep_alive);
     conn->stream.expires_after(opt.write_timeout);
-    co_await bhttp::async_write(conn->stream, out, asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_write(conn->stream, asio::buffer(wire),
+                               asio::redirect_error(asio::use_awaitable, ec));
     st->in_flight.fetch_sub(1);
     if (ec || !keep_alive) break;
   }

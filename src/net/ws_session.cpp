@@ -180,15 +180,10 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
       who = Error::unavailable("database unavailable, retry shortly");
     }
     if (!who) {
-      auto res = http::error_response(who.error());
-      bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), req.version()};
-      out.set(bhttp::field::content_type, "application/json");
-      for (auto& [k, v] : res.headers) out.set(k, v);
-      out.body() = res.body;
-      out.keep_alive(false);
-      out.prepare_payload();
+      auto wire = to_wire(http::error_response(who.error()), req.version(), false);
       conn->stream.expires_after(std::chrono::seconds(5));
-      co_await bhttp::async_write(conn->stream, out, asio::redirect_error(asio::use_awaitable, ec));
+      co_await asio::async_write(conn->stream, asio::buffer(wire),
+                                 asio::redirect_error(asio::use_awaitable, ec));
       conn->stream.socket().close(ec);
       co_return;
     }
