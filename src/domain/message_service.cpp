@@ -40,12 +40,12 @@ Task<Expected<store::Page<model::Message>>> MessageService::history(
     UserId me, ConversationId id, std::optional<Seq> before, std::optional<Seq> after,
     int limit) {
   auto job = [me, id, before, after, limit](store::Connection& c) {
-    return store::in_transaction(c, [&](Transaction& tx) -> Expected<store::Page<model::Message>> {
-      store::use_snapshot(tx);
-      auto m = ConversationStore(tx).membership(id, me, false);
-      if (auto ok = authorize(Action::read, m, me); !ok) return ok.error();
-      return MessageStore(tx).list(id, before, after, limit);
-    });
+    return store::in_single_statement(
+        c, [&](Transaction& tx) -> Expected<store::Page<model::Message>> {
+          auto r = MessageStore(tx).member_page(id, me, before, after, limit);
+          if (auto ok = authorize(Action::read, r.membership, me); !ok) return ok.error();
+          return std::move(r.page);
+        });
   };
   co_return co_await db_.run<Expected<store::Page<model::Message>>>(job);
 }
@@ -125,12 +125,12 @@ Task<Expected<model::Message>> MessageService::react(UserId me, ConversationId i
 Task<Expected<store::Page<model::Event>>> MessageService::events(UserId me, ConversationId id,
                                                                  Seq after, int limit) {
   auto job = [me, id, after, limit](store::Connection& c) {
-    return store::in_transaction(c, [&](Transaction& tx) -> Expected<store::Page<model::Event>> {
-      store::use_snapshot(tx);
-      auto m = ConversationStore(tx).membership(id, me, false);
-      if (auto ok = authorize(Action::read, m, me); !ok) return ok.error();
-      return MessageStore(tx).events(id, after, limit);
-    });
+    return store::in_single_statement(
+        c, [&](Transaction& tx) -> Expected<store::Page<model::Event>> {
+          auto r = MessageStore(tx).member_events(id, me, after, limit);
+          if (auto ok = authorize(Action::read, r.membership, me); !ok) return ok.error();
+          return std::move(r.page);
+        });
   };
   co_return co_await db_.run<Expected<store::Page<model::Event>>>(job);
 }

@@ -1,6 +1,7 @@
 #include "chatd/store/message_store.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -134,18 +135,28 @@ SELECT id, last_seq, activity_pos, $2, $3,
        jsonb_build_object('seq', $4::bigint, 'emoji', $5::text, 'user_id', $3::bigint)
 FROM bump)sql"};
 
-constexpr Statement kNewest{"msg_newest", "SELECT " CHATD_MESSAGE_COLUMNS R"sql(
-FROM messages m WHERE m.conversation_id = $1 ORDER BY m.seq DESC LIMIT $2)sql"};
+// A page of history and the reader's membership, in one statement (one
+// snapshot, one round trip). No row: not a member. A row with NULL message
+// columns: a member, no message in range. Bounds: seq in ($3, $4).
+#define CHATD_MEMBER_PAGE(order)                                                        \
+  "WITH mem AS (SELECT c.id, c.kind, m.role, c.last_seq, m.read_seq FROM conversations c " \
+  "JOIN members m ON m.conversation_id = c.id AND m.user_id = $2 WHERE c.id = $1) "       \
+  "SELECT mem.id, mem.kind, mem.role, mem.last_seq, mem.read_seq, p.* FROM mem "          \
+  "LEFT JOIN LATERAL (SELECT " CHATD_MESSAGE_COLUMNS " FROM messages m "                  \
+  "WHERE m.conversation_id = mem.id AND m.seq > $3 AND m.seq < $4 "                       \
+  "ORDER BY m.seq " order " LIMIT $5) p ON true"
 
-constexpr Statement kBefore{"msg_before", "SELECT " CHATD_MESSAGE_COLUMNS R"sql(
-FROM messages m WHERE m.conversation_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3)sql"};
+constexpr Statement kPageDesc{"msg_page_desc", CHATD_MEMBER_PAGE("DESC")};
+constexpr Statement kPageAsc{"msg_page_asc", CHATD_MEMBER_PAGE("ASC")};
 
-constexpr Statement kAfter{"msg_after", "SELECT " CHATD_MESSAGE_COLUMNS R"sql(
-FROM messages m WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq ASC LIMIT $3)sql"};
-
-constexpr Statement kBetween{"msg_between", "SELECT " CHATD_MESSAGE_COLUMNS R"sql(
-FROM messages m WHERE m.conversation_id = $1 AND m.seq > $2 AND m.seq < $3
-ORDER BY m.seq ASC LIMIT $4)sql"};
+// The log after a seq and the reader's membership, likewise.
+constexpr Statement kMemberEvents{"msg_member_events", R"sql(
+WITH mem AS (SELECT c.id, c.kind, m.role, c.last_seq, m.read_seq FROM conversations c
+             JOIN members m ON m.conversation_id = c.id AND m.user_id = $2 WHERE c.id = $1)
+SELECT mem.id, mem.kind, mem.role, mem.last_seq, mem.read_seq, e.* FROM mem
+LEFT JOIN LATERAL (SELECT )sql" CHATD_EVENT_COLUMNS R"sql( FROM events
+                   WHERE conversation_id = mem.id AND seq > $3 ORDER BY seq ASC LIMIT $4) e
+ON true)sql"};
 
 constexpr Statement kEvents{"msg_events", "SELECT " CHATD_EVENT_COLUMNS R"sql(
 FROM events WHERE conversation_id = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3)sql"};
@@ -159,13 +170,12 @@ SELECT u.id, u.username, u.display_name, )sql" CHATD_SQL_MS("u.created_at") R"sq
 FROM blocks b JOIN users u ON u.id = b.blocked_id
 WHERE b.blocker_id = $1 ORDER BY b.created_at, u.id)sql"};
 
-template <class T, class Map>
-Page<T> page_of(const pqxx::result& r, int limit, bool descending, Map map) {
-  Page<T> page;
+// Up to `limit` events of a result fetched with limit + 1 rows.
+Page<model::Event> event_page(const pqxx::result& r, int limit) {
+  Page<model::Event> page;
   page.has_more = static_cast<int>(r.size()) > limit;
   std::size_t n = std::min<std::size_t>(r.size(), static_cast<std::size_t>(limit));
-  for (std::size_t i = 0; i < n; ++i) page.items.push_back(map(r[static_cast<int>(i)]));
-  if (descending) std::reverse(page.items.begin(), page.items.end());
+  for (std::size_t i = 0; i < n; ++i) page.items.push_back(event_from(r[static_cast<int>(i)]));
   return page;
 }
 
@@ -263,27 +273,48 @@ bool MessageStore::remove_reaction(ConversationId id, Seq seq, const std::string
   return true;
 }
 
-Page<model::Message> MessageStore::list(ConversationId id, std::optional<Seq> before,
-                                        std::optional<Seq> after, int limit) {
-  auto& tx = tx_of(tx_);
-  int fetch = limit + 1;  // one more than asked: has_more without a count
-  if (before && after) {
-    return page_of<model::Message>(tx.exec(kBetween, id, *after, *before, fetch), limit, false,
-                                   message_from);
+MemberPage<model::Message> MessageStore::member_page(ConversationId id, UserId reader,
+                                                     std::optional<Seq> before,
+                                                     std::optional<Seq> after, int limit) {
+  // Only `before` (or no bound): the newest messages below it, descending.
+  // With `after`: the oldest above it, ascending.
+  bool descending = !after;
+  auto r = tx_of(tx_).exec(descending ? kPageDesc : kPageAsc, id, reader, after.value_or(0),
+                           before.value_or(std::numeric_limits<Seq>::max()), limit + 1);
+  MemberPage<model::Message> out;
+  if (r.empty()) return out;
+  out.membership = membership_from(r[0]);
+  for (const auto& row : r) {
+    if (row[5].is_null()) break;
+    if (static_cast<int>(out.page.items.size()) == limit) {
+      out.page.has_more = true;
+      break;
+    }
+    out.page.items.push_back(message_from(row, 5));
   }
-  if (after) {
-    return page_of<model::Message>(tx.exec(kAfter, id, *after, fetch), limit, false, message_from);
+  if (descending) std::reverse(out.page.items.begin(), out.page.items.end());
+  return out;
+}
+
+MemberPage<model::Event> MessageStore::member_events(ConversationId id, UserId reader, Seq after,
+                                                     int limit) {
+  auto r = tx_of(tx_).exec(kMemberEvents, id, reader, after, limit + 1);
+  MemberPage<model::Event> out;
+  if (r.empty()) return out;
+  out.membership = membership_from(r[0]);
+  for (const auto& row : r) {
+    if (row[5].is_null()) break;
+    if (static_cast<int>(out.page.items.size()) == limit) {
+      out.page.has_more = true;
+      break;
+    }
+    out.page.items.push_back(event_from(row, 5));
   }
-  if (before) {
-    return page_of<model::Message>(tx.exec(kBefore, id, *before, fetch), limit, true,
-                                   message_from);
-  }
-  return page_of<model::Message>(tx.exec(kNewest, id, fetch), limit, true, message_from);
+  return out;
 }
 
 Page<model::Event> MessageStore::events(ConversationId id, Seq after, int limit) {
-  return page_of<model::Event>(tx_of(tx_).exec(kEvents, id, after, limit + 1), limit, false,
-                               event_from);
+  return event_page(tx_of(tx_).exec(kEvents, id, after, limit + 1), limit);
 }
 
 void BlockStore::block(UserId blocker, UserId blocked) {
@@ -309,9 +340,10 @@ std::vector<model::Block> BlockStore::list(UserId blocker) {
 namespace chatd::store {
 
 std::vector<HotQuery> message_hot_queries() {
-  return {{"newest page", kNewest.sql, "bigint, int"},
-          {"page before seq", kBefore.sql, "bigint, bigint, int"},
-          {"events after seq", kEvents.sql, "bigint, bigint, int"}};
+  return {{"newest page", kPageDesc.sql, "bigint, bigint, bigint, bigint, int"},
+          {"page before seq", kPageDesc.sql, "bigint, bigint, bigint, bigint, int"},
+          {"events after seq", kMemberEvents.sql, "bigint, bigint, bigint, int"},
+          {"log after seq (fan-out)", kEvents.sql, "bigint, bigint, int"}};
 }
 
 }  // namespace chatd::store

@@ -47,28 +47,42 @@ struct Connection::Impl {
 // A transaction in progress, with lazy preparation of named statements.
 class Tx {
  public:
-  Tx(Connection::Impl& impl, pqxx::work& work) : impl_(impl), work_(work) {}
+  Tx(Connection::Impl& impl, pqxx::transaction_base& work) : impl_(impl), work_(work) {}
 
   template <class... Args>
   pqxx::result exec(const Statement& s, Args&&... args) {
     if (impl_.prepared.insert(s.name).second) impl_.conn->prepare(s.name, s.sql);
     return work_.exec_prepared(s.name, std::forward<Args>(args)...);
   }
-  pqxx::work& work() { return work_; }
+  pqxx::transaction_base& work() { return work_; }
 
  private:
   Connection::Impl& impl_;
-  pqxx::work& work_;
+  pqxx::transaction_base& work_;
 };
 
+// Either a read-committed transaction (BEGIN ... COMMIT) or, for a single
+// read statement, none: the statement runs on its own (autocommit), which
+// saves two round trips and still sees one snapshot.
 struct Transaction::Impl {
-  Impl(Connection::Impl& c, pqxx::connection& conn) : work(conn), tx(c, work) {}
-  pqxx::work work;
-  Tx tx;
+  Impl(Connection::Impl& c, pqxx::connection& conn, bool single_statement) {
+    if (single_statement) {
+      single.emplace(conn);
+      base = &*single;
+    } else {
+      work.emplace(conn);
+      base = &*work;
+    }
+    tx.emplace(c, *base);
+  }
+  std::optional<pqxx::work> work;
+  std::optional<pqxx::nontransaction> single;
+  pqxx::transaction_base* base = nullptr;
+  std::optional<Tx> tx;
 };
 
 // The Tx of a store::Transaction, for repository code.
-inline Tx& tx_of(Transaction& t) { return t.impl().tx; }
+inline Tx& tx_of(Transaction& t) { return *t.impl().tx; }
 
 // True when an exception means the connection is unusable rather than that the
 // statement was wrong.

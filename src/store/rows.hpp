@@ -24,25 +24,25 @@ inline model::User user_from(const pqxx::row& row, int first = 0) {
 namespace chatd::store {
 
 // Columns: conversation_id, seq, kind, actor_id, created_at (text), data (text).
-inline model::Event event_from(const pqxx::row& r) {
+inline model::Event event_from(const pqxx::row& r, int first = 0) {
   model::Event e;
-  e.conversation_id = r[0].as<std::int64_t>();
-  e.seq = r[1].as<std::int64_t>();
-  e.kind = r[2].as<std::string>();
-  e.actor_id = r[3].as<std::int64_t>();
-  e.created_at = r[4].as<std::string>();
-  e.data_json = r[5].as<std::string>();
+  e.conversation_id = r[first].as<std::int64_t>();
+  e.seq = r[first + 1].as<std::int64_t>();
+  e.kind = r[first + 2].as<std::string>();
+  e.actor_id = r[first + 3].as<std::int64_t>();
+  e.created_at = r[first + 4].as<std::string>();
+  e.data_json = r[first + 5].as<std::string>();
   return e;
 }
 
 // Columns: conversation_id, seq, sender_id, deleted, json (text).
-inline model::Message message_from(const pqxx::row& r) {
+inline model::Message message_from(const pqxx::row& r, int first = 0) {
   model::Message m;
-  m.conversation_id = r[0].as<std::int64_t>();
-  m.seq = r[1].as<std::int64_t>();
-  m.sender_id = r[2].as<std::int64_t>();
-  m.deleted = r[3].as<bool>();
-  m.json = r[4].as<std::string>();
+  m.conversation_id = r[first].as<std::int64_t>();
+  m.seq = r[first + 1].as<std::int64_t>();
+  m.sender_id = r[first + 2].as<std::int64_t>();
+  m.deleted = r[first + 3].as<bool>();
+  m.json = r[first + 4].as<std::string>();
   return m;
 }
 

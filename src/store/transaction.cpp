@@ -16,16 +16,17 @@ bool retryable(const pqxx::sql_error& e) {
 }  // namespace
 
 void use_snapshot(Transaction& tx) {
-  tx.impl().work.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+  tx.impl().base->exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 }
 
-void run_transaction(Connection& conn, const std::function<bool(Transaction&)>& body) {
+namespace {
+void run(Connection& conn, bool single_statement, const std::function<bool(Transaction&)>& body) {
   auto& impl = conn.impl();
   for (int attempt = 1;; ++attempt) {
     try {
       auto& pq = impl.get();
-      Transaction tx(std::make_unique<Transaction::Impl>(impl, pq));
-      if (body(tx)) tx.impl().work.commit();
+      Transaction tx(std::make_unique<Transaction::Impl>(impl, pq, single_statement));
+      if (body(tx)) tx.impl().base->commit();
       return;  // not committed: the work's destructor rolls back
     } catch (const pqxx::broken_connection& e) {
       impl.reset();
@@ -45,6 +46,15 @@ void run_transaction(Connection& conn, const std::function<bool(Transaction&)>& 
       throw;
     }
   }
+}
+}  // namespace
+
+void run_transaction(Connection& conn, const std::function<bool(Transaction&)>& body) {
+  run(conn, false, body);
+}
+
+void run_single_statement(Connection& conn, const std::function<bool(Transaction&)>& body) {
+  run(conn, true, body);
 }
 
 }  // namespace chatd::store

@@ -45,13 +45,14 @@ TEST(QueryPlans, HotReadsUseIndexesNotSequentialScans) {
   }
   // Sample arguments: conversation 7, user 36 (a member of it), mid-history seqs.
   std::map<std::string, std::string> args = {
-      {"newest page", "7, 51"},
-      {"page before seq", "7, 1000, 51"},
-      {"events after seq", "7, 1000, 51"},
+      {"newest page", "7, 36, 0, 9223372036854775807, 51"},
+      {"page before seq", "7, 36, 0, 1000, 51"},
+      {"events after seq", "7, 36, 1000, 51"},
+      {"log after seq (fan-out)", "7, 1000, 51"},
       {"my conversations by activity",
        "36, 9223372036854775807, 9223372036854775807, 9223372036854775807, 51"}};
   auto queries = store::hot_queries();
-  ASSERT_EQ(queries.size(), 4u);
+  ASSERT_EQ(queries.size(), 5u);
   for (const auto& q : queries) {
     pqxx::work tx(c);
     tx.exec("PREPARE hot (" + q.param_types + ") AS " + q.sql);

@@ -19,6 +19,12 @@ struct Page {
   bool has_more = false;
 };
 
+template <class T>
+struct MemberPage {
+  std::optional<model::Membership> membership;  // none: not a member (page empty)
+  Page<T> page;
+};
+
 // One send of a batch (see domain::SendBatcher): several sends, possibly to
 // several conversations, are checked and appended in one transaction.
 struct SendRequest {
@@ -69,9 +75,15 @@ class MessageStore {
   bool remove_reaction(model::ConversationId id, model::Seq seq, const std::string& emoji,
                        model::UserId user);
 
-  // Ascending by seq. Without bounds: the newest page.
-  Page<model::Message> list(model::ConversationId id, std::optional<model::Seq> before,
-                            std::optional<model::Seq> after, int limit);
+  // A page of history (ascending by seq; without bounds the newest page) and
+  // the reader's membership, read together in one statement.
+  MemberPage<model::Message> member_page(model::ConversationId id, model::UserId reader,
+                                         std::optional<model::Seq> before,
+                                         std::optional<model::Seq> after, int limit);
+  // The log after `after` and the reader's membership, likewise.
+  MemberPage<model::Event> member_events(model::ConversationId id, model::UserId reader,
+                                         model::Seq after, int limit);
+  // The log after `after`, for the hub (no reader).
   Page<model::Event> events(model::ConversationId id, model::Seq after, int limit);
 
  private:

@@ -33,6 +33,11 @@ void use_snapshot(Transaction& tx);
 // body (up to 3 times); connection loss throws Unavailable.
 void run_transaction(Connection& conn, const std::function<bool(Transaction&)>& body);
 
+// For a body that runs exactly one statement (a read): no BEGIN and COMMIT
+// round trips; one statement sees one snapshot by itself. Same errors as
+// run_transaction.
+void run_single_statement(Connection& conn, const std::function<bool(Transaction&)>& body);
+
 // fn: R(Transaction&) where R has ok(): commits on ok(), rolls back otherwise.
 template <class F>
 auto in_transaction(Connection& conn, F&& fn) {
@@ -41,6 +46,18 @@ auto in_transaction(Connection& conn, F&& fn) {
   run_transaction(conn, [&](Transaction& tx) {
     out.emplace(fn(tx));
     return out->ok();
+  });
+  return std::move(*out);
+}
+
+// in_transaction for a body of exactly one statement (see run_single_statement).
+template <class F>
+auto in_single_statement(Connection& conn, F&& fn) {
+  using R = decltype(fn(std::declval<Transaction&>()));
+  std::optional<R> out;
+  run_single_statement(conn, [&](Transaction& tx) {
+    out.emplace(fn(tx));
+    return true;
   });
   return std::move(*out);
 }
