@@ -111,7 +111,7 @@ namespace {
 // Checks and appends every request of the batch in the caller's transaction.
 std::vector<Result> send_all(store::Transaction& tx,
                              const std::vector<const store::SendRequest*>& requests,
-                             std::vector<Committed>& committed) {
+                             std::vector<model::Event>& committed) {
   store::MessageStore messages(tx);
   std::vector<model::ConversationId> ids;
   ids.reserve(requests.size());
@@ -125,15 +125,17 @@ std::vector<Result> send_all(store::Transaction& tx,
     if (plan[i].kind == SendPlan::Kind::append) appends.push_back({requests[i], plan[i].seq});
   }
   std::map<std::pair<model::ConversationId, model::Seq>, model::Message> stored;
+  committed.clear();
   if (!appends.empty()) {
-    for (auto& m : messages.append_all(appends)) {
-      stored.emplace(std::make_pair(m.conversation_id, m.seq), std::move(m));
+    for (auto& a : messages.append_all(appends)) {
+      stored.emplace(std::make_pair(a.message.conversation_id, a.message.seq),
+                     std::move(a.message));
+      committed.push_back(std::move(a.event));
     }
   }
 
   std::vector<Result> out;
   out.reserve(plan.size());
-  committed.clear();
   for (std::size_t i = 0; i < plan.size(); ++i) {
     const auto& p = plan[i];
     switch (p.kind) {
@@ -150,7 +152,6 @@ std::vector<Result> send_all(store::Transaction& tx,
       }
       case SendPlan::Kind::append:
         out.emplace_back(SentMessage{stored.at({requests[i]->conversation, p.seq}), true});
-        committed.push_back({requests[i]->conversation, p.seq, p.seq});
         break;
     }
   }
@@ -165,7 +166,7 @@ void SendBatcher::run(store::Connection& c, Batch& batch) {
   for (const auto& p : batch) requests.push_back(&p->request);
 
   std::vector<Result> results;
-  std::vector<Committed> committed;
+  std::vector<model::Event> committed;
   std::exception_ptr failure;
   try {
     // Rejections do not roll the batch back: they wrote nothing.
@@ -194,7 +195,7 @@ void SendBatcher::run(store::Connection& c, Batch& batch) {
     if (opt_.stored) opt_.stored->fetch_add(committed.size(), std::memory_order_relaxed);
   }
   // Live delivery hears of the messages only once they are durable.
-  for (const auto& k : committed) k.publish(publisher_);
+  if (!committed.empty()) publisher_.events_committed(committed);
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (failure) {
       batch[i]->done(failure, std::nullopt);

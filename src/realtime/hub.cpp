@@ -2,7 +2,9 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <charconv>
+#include <map>
 
 #include <spdlog/spdlog.h>
 
@@ -145,6 +147,26 @@ std::vector<std::shared_ptr<Subscriber>> Hub::sessions_of(UserId user) const {
 
 // ------------------------------------------------------------- publishing
 
+void Hub::events_committed(const std::vector<model::Event>& events) {
+  // One unit of work per conversation, in seq order, queued before the
+  // announcement: by the time our own reference comes back through LISTEN,
+  // these are delivered and the reference costs no read.
+  std::map<ConversationId, std::vector<model::Event>> by_conversation;
+  for (const auto& e : events) by_conversation[e.conversation_id].push_back(e);
+  for (auto& [id, list] : by_conversation) {
+    std::sort(list.begin(), list.end(),
+              [](const model::Event& a, const model::Event& b) { return a.seq < b.seq; });
+    Work w;
+    w.kind = 'E';
+    w.conversation = id;
+    w.from = list.front().seq;
+    w.to = list.back().seq;
+    w.events = std::move(list);
+    enqueue(std::move(w));
+  }
+  for (const auto& e : events) events_committed(e.conversation_id, e.seq, e.seq);
+}
+
 void Hub::events_committed(ConversationId id, Seq from, Seq to) {
   channel_.publish("e:" + std::to_string(id) + ":" + std::to_string(from) + ":" +
                    std::to_string(to));
@@ -241,6 +263,9 @@ void Hub::handle(store::Connection& db, const Work& w) {
     case 'e':
       fan_out_events(db, w.conversation, w.from, w.to);
       break;
+    case 'E':
+      fan_out_committed(db, w.conversation, w.events);
+      break;
     case 'z':  // the listener was away: read every known conversation's log again
       if (missed_hook_) missed_hook_();
       for (auto& [id, state] : conversations_) {
@@ -303,7 +328,7 @@ void Hub::send_to_members(store::Connection& db, ConversationId id, UserId excep
   }
 }
 
-void Hub::fan_out_events(store::Connection& db, ConversationId id, Seq from, Seq to) {
+Hub::ConversationState& Hub::state_for(ConversationId id, Seq from) {
   if (conversations_.size() >= kMaxCachedConversations && !conversations_.count(id)) {
     conversations_.clear();
   }
@@ -314,6 +339,34 @@ void Hub::fan_out_events(store::Connection& db, ConversationId id, Seq from, Seq
     // we will never fan out here; start from the members of now.
     state.members.reset();
   }
+  return state;
+}
+
+void Hub::deliver(store::Connection& db, ConversationId id, const model::Event& e,
+                  ConversationState& state) {
+  auto& who = members(db, id);
+  // Membership changes take effect at their own seq: the added member
+  // gets member.added, the removed one gets member.removed and no more.
+  auto subject = [&e]() -> UserId {
+    auto data = api::Json::parse(e.data_json, nullptr, false);
+    return data.is_object() ? data.value("user_id", UserId{0}) : 0;
+  };
+  if (e.kind == "member.added") who.insert(subject());
+  auto frame = make_frame("{\"type\":\"event\",\"event\":" + api::event_json(e) + "}");
+  std::size_t n = 0;
+  for (UserId u : who) {
+    for (const auto& s : sessions_of(u)) {
+      s->deliver_event(id, e.seq, frame);
+      ++n;
+    }
+  }
+  delivered_.fetch_add(n, std::memory_order_relaxed);
+  if (e.kind == "member.removed") who.erase(subject());
+  state.fanned = e.seq;
+}
+
+void Hub::fan_out_events(store::Connection& db, ConversationId id, Seq from, Seq to) {
+  auto& state = state_for(id, from);
   if (to <= state.fanned) return;
   for (;;) {
     store::Page<model::Event> page;
@@ -321,28 +374,23 @@ void Hub::fan_out_events(store::Connection& db, ConversationId id, Seq from, Seq
       page = store::MessageStore(tx).events(id, state.fanned, kFanOutPage);
       return true;
     });
-    for (const auto& e : page.items) {
-      auto& who = members(db, id);
-      // Membership changes take effect at their own seq: the added member
-      // gets member.added, the removed one gets member.removed and no more.
-      auto subject = [&e]() -> UserId {
-        auto data = api::Json::parse(e.data_json, nullptr, false);
-        return data.is_object() ? data.value("user_id", UserId{0}) : 0;
-      };
-      if (e.kind == "member.added") who.insert(subject());
-      auto frame = make_frame("{\"type\":\"event\",\"event\":" + api::event_json(e) + "}");
-      std::size_t n = 0;
-      for (UserId u : who) {
-        for (const auto& s : sessions_of(u)) {
-          s->deliver_event(id, e.seq, frame);
-          ++n;
-        }
-      }
-      delivered_.fetch_add(n, std::memory_order_relaxed);
-      if (e.kind == "member.removed") who.erase(subject());
-      state.fanned = e.seq;
-    }
+    for (const auto& e : page.items) deliver(db, id, e, state);
     if (!page.has_more) break;
+  }
+}
+
+void Hub::fan_out_committed(store::Connection& db, ConversationId id,
+                            const std::vector<model::Event>& events) {
+  if (events.empty()) return;
+  auto& state = state_for(id, events.front().seq);
+  if (events.front().seq > state.fanned + 1) {
+    // Something committed before these has not reached us yet (another
+    // batch's hand-off, or another instance's commit): the log has it all.
+    fan_out_events(db, id, events.front().seq, events.back().seq);
+    return;
+  }
+  for (const auto& e : events) {
+    if (e.seq > state.fanned) deliver(db, id, e, state);
   }
 }
 

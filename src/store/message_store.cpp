@@ -72,13 +72,13 @@ ev AS (
          chatd_message_shape(i.conversation_id, i.seq, i.sender_id, i.client_msg_id, i.body,
                              i.reply_to, i.created_at, i.edited_at, i.deleted, '{}'::jsonb)
   FROM (SELECT * FROM ins ORDER BY conversation_id, seq) i
-  RETURNING conversation_id, seq, pos, actor_id, data),
+  RETURNING conversation_id, seq, pos, kind, actor_id, created_at, data),
 bump AS (
   UPDATE conversations c SET last_seq = n.seq, activity_pos = n.pos
   FROM (SELECT DISTINCT ON (conversation_id) conversation_id, seq, pos
         FROM ev ORDER BY conversation_id, seq DESC) n
   WHERE c.id = n.conversation_id)
-SELECT conversation_id, seq, actor_id, false, data::text FROM ev)sql"};
+SELECT conversation_id, seq, kind, actor_id, chatd_ts(created_at), data::text FROM ev)sql"};
 
 constexpr Statement kEdit{"msg_edit", CHATD_BUMP R"sql(,
 upd AS (
@@ -228,7 +228,7 @@ std::vector<SendState> MessageStore::send_states(const std::vector<const SendReq
   return out;
 }
 
-std::vector<model::Message> MessageStore::append_all(const std::vector<NewMessage>& messages) {
+std::vector<Appended> MessageStore::append_all(const std::vector<NewMessage>& messages) {
   auto input = nlohmann::json::array();
   for (const auto& n : messages) {
     const auto& q = *n.request;
@@ -239,9 +239,19 @@ std::vector<model::Message> MessageStore::append_all(const std::vector<NewMessag
                      {"body", q.body},
                      {"reply_to", q.reply_to ? nlohmann::json(*q.reply_to) : nlohmann::json()}});
   }
-  std::vector<model::Message> out;
+  std::vector<Appended> out;
   out.reserve(messages.size());
-  for (const auto& row : tx_of(tx_).exec(kAppendMany, input.dump())) out.push_back(message_from(row));
+  for (const auto& row : tx_of(tx_).exec(kAppendMany, input.dump())) {
+    Appended a;
+    a.event = event_from(row);
+    // The event's payload is the message as the API shows it.
+    a.message.conversation_id = a.event.conversation_id;
+    a.message.seq = a.event.seq;
+    a.message.sender_id = a.event.actor_id;
+    a.message.deleted = false;
+    a.message.json = a.event.data_json;
+    out.push_back(std::move(a));
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "chatd/model/conversation.hpp"
 
@@ -13,6 +14,11 @@ class EventPublisher {
   virtual ~EventPublisher() = default;
   // Events from..to of the conversation are committed.
   virtual void events_committed(model::ConversationId id, model::Seq from, model::Seq to) = 0;
+  // Events this instance just committed, with their content: local delivery
+  // need not read them back from the log. By default, announced like any.
+  virtual void events_committed(const std::vector<model::Event>& events) {
+    for (const auto& e : events) events_committed(e.conversation_id, e.seq, e.seq);
+  }
   virtual void read_moved(model::ConversationId id, model::UserId user, model::Seq seq) = 0;
   virtual void typing(model::ConversationId id, model::UserId user) = 0;
   virtual void token_revoked(const std::string& token_hash) = 0;
@@ -22,6 +28,7 @@ class EventPublisher {
 class NoPublisher final : public EventPublisher {
  public:
   void events_committed(model::ConversationId, model::Seq, model::Seq) override {}
+  void events_committed(const std::vector<model::Event>&) override {}
   void read_moved(model::ConversationId, model::UserId, model::Seq) override {}
   void typing(model::ConversationId, model::UserId) override {}
   void token_revoked(const std::string&) override {}

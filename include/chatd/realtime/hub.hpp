@@ -73,6 +73,8 @@ class Hub final : public domain::EventPublisher {
 
   // domain::EventPublisher: announce to every instance.
   void events_committed(model::ConversationId id, model::Seq from, model::Seq to) override;
+  // Our own commits: handed to local sockets directly, announced to others.
+  void events_committed(const std::vector<model::Event>& events) override;
   void read_moved(model::ConversationId id, model::UserId user, model::Seq seq) override;
   void typing(model::ConversationId id, model::UserId user) override;
   void token_revoked(const std::string& token_hash) override;
@@ -82,11 +84,15 @@ class Hub final : public domain::EventPublisher {
   std::function<void()> missed_hook_;
 
   struct Work {
-    char kind = 0;  // 'e' events, 'r' read, 't' typing, 'p' presence, 'x' revoked, 'z' resync
+    // 'e' events (a reference), 'E' events of one conversation committed
+    // here (with content), 'r' read, 't' typing, 'p' presence, 'x' revoked,
+    // 'z' resync
+    char kind = 0;
     model::ConversationId conversation = 0;
     model::UserId user = 0;
     model::Seq from = 0, to = 0;
     std::string text;
+    std::vector<model::Event> events;  // 'E', ascending seq
   };
   struct ConversationState {
     model::Seq fanned = -1;  // last seq handed to local connections
@@ -100,6 +106,14 @@ class Hub final : public domain::EventPublisher {
   void handle(store::Connection& db, const Work& w);
   void fan_out_events(store::Connection& db, model::ConversationId id, model::Seq from,
                       model::Seq to);
+  // Events committed here: delivered as they are unless something before
+  // them has not been fanned out yet (then read from the log).
+  void fan_out_committed(store::Connection& db, model::ConversationId id,
+                         const std::vector<model::Event>& events);
+  // The state of a conversation about to be fanned out from `from`.
+  ConversationState& state_for(model::ConversationId id, model::Seq from);
+  void deliver(store::Connection& db, model::ConversationId id, const model::Event& e,
+               ConversationState& state);
   std::unordered_set<model::UserId>& members(store::Connection& db, model::ConversationId id);
   std::vector<std::shared_ptr<Subscriber>> sessions_of(model::UserId user) const;
   void send_to_members(store::Connection& db, model::ConversationId id, model::UserId except,

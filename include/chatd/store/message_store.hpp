@@ -50,6 +50,12 @@ struct NewMessage {
   model::Seq seq = 0;
 };
 
+// An appended message and its message.created event, as stored.
+struct Appended {
+  model::Message message;
+  model::Event event;
+};
+
 class MessageStore {
  public:
   explicit MessageStore(Transaction& tx) : tx_(tx) {}
@@ -63,7 +69,7 @@ class MessageStore {
   // gap, in order; each conversation's last_seq and activity position follow.
   void lock_conversations(std::vector<model::ConversationId> ids);
   std::vector<SendState> send_states(const std::vector<const SendRequest*>& requests);
-  std::vector<model::Message> append_all(const std::vector<NewMessage>& messages);
+  std::vector<Appended> append_all(const std::vector<NewMessage>& messages);
 
   model::Message edit(model::ConversationId id, model::Seq seq, const std::string& body,
                       model::UserId actor);
