@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds chatd and its tests, starts a throwaway PostgreSQL on a free port,
-# runs every test with ctest, and stops the database whatever happens.
-# Extra arguments go to ctest, e.g. scripts/test.sh -R Accounts
+# runs every test with ctest, and stops the database whatever happens. Then
+# runs `bench/run.sh --quick` as a smoke test that the benchmark works (no
+# timing is asserted); CHATD_TEST_BENCH=0 skips it.
+# Extra arguments go to ctest, e.g. scripts/test.sh -R Accounts (and skip the
+# benchmark).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -29,3 +32,8 @@ echo "test.sh: throwaway PostgreSQL on 127.0.0.1:$port"
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 ctest --test-dir "$root/build" --output-on-failure --timeout 300 -j "$(nproc)" "$@"
+
+if [ "${CHATD_TEST_BENCH:-1}" = 1 ] && [ $# -eq 0 ]; then
+  echo "test.sh: benchmark smoke run (bench/run.sh --quick)"
+  bench/run.sh --quick
+fi
