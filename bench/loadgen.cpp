@@ -109,15 +109,17 @@ asio::awaitable<bool> connect_ws(websocket::stream<beast::tcp_stream>& ws, std::
   sock.open(tcp::v4(), ec);
   sock.bind(tcp::endpoint(source, 0), ec);
   if (ec) co_return false;
+  // A server that cannot accept (out of descriptors) must not hang the run.
+  beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(10));
   co_await beast::get_lowest_layer(ws).async_connect(
       tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
       asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return false;
-  beast::get_lowest_layer(ws).expires_never();
   ws.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
     req.set(bhttp::field::authorization, "Bearer " + token);
   }));
   co_await ws.async_handshake("127.0.0.1", "/v1/ws", asio::redirect_error(asio::use_awaitable, ec));
+  beast::get_lowest_layer(ws).expires_never();
   co_return !ec;
 }
 
@@ -366,7 +368,7 @@ asio::awaitable<void> connections(std::shared_ptr<Shared> sh, Json* out) {
   for (int i = 0; i < o.count; ++i) {
     auto ws = std::make_shared<websocket::stream<beast::tcp_stream>>(ex);
     if (!co_await connect_ws(*ws, o.port, token_of((i % (2 * o.users)) + 1), source_for(i, o.sources))) {
-      ++sh->errors;
+      if (++sh->errors >= 20) break;  // the server is refusing: report what was held
       continue;
     }
     sockets.push_back(ws);
