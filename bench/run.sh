@@ -173,6 +173,11 @@ h=$(loadgen history --conns 64 --seconds "$D" --conv "$HIST_CONV" --before $((HI
 emit "history-older" "$(jget "$h" per_s)" "$pg" "req/s" \
   "\"p50_ms\":$(jget "$h" p50_ms),\"p99_ms\":$(jget "$h" p99_ms),\"errors\":$(jget "$h" errors)"
 
+# 6b. history latency without queueing: one client (target: p99 < 2 ms)
+h=$(loadgen history --conns 1 --seconds "$D" --conv "$HIST_CONV")
+emit "history-newest-c1-p99" "$(jget "$h" p99_ms)" 2 "p99 ms, one client (baseline: target)" \
+  "\"p50_ms\":$(jget "$h" p50_ms),\"per_s\":$(jget "$h" per_s),\"errors\":$(jget "$h" errors)"
+
 echo
 printf '%-28s %14s %14s %8s  %s\n' scenario chatd baseline ratio unit
 for r in "${rows[@]}"; do echo "$r"; done
