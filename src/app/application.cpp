@@ -224,8 +224,10 @@ int serve(const Config& config) {
   ioc.run();
   for (auto& t : threads) t.join();
 
-  hub.stop();
+  // Sends still queued commit while the pool stops; announce them before the
+  // hub (and its NOTIFY publisher) stops.
   db.stop();
+  hub.stop();
   cpu.stop();
   spdlog::info("chatd stopped");
   return 0;

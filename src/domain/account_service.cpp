@@ -1,5 +1,7 @@
 #include "chatd/domain/account_service.hpp"
 
+#include <exception>
+
 #include "chatd/domain/session_tokens.hpp"
 #include "chatd/domain/validation.hpp"
 #include "chatd/store/db_pool.hpp"
@@ -86,7 +88,23 @@ Task<Expected<Unit>> AccountService::logout(std::string token) {
   if (!looks_like_token(token)) co_return Error::unauthenticated();
   std::string h = hash_token(token);
   auto revoke = [h](store::Connection& c) { return store::SessionStore(c).revoke(h); };
-  bool revoked = co_await db_.run<bool>(revoke);
+  // Forgotten first: whatever happens below, this instance asks the
+  // database again for this token.
+  tokens_.forget(h);
+  bool revoked = false;
+  std::exception_ptr failure;
+  try {
+    revoked = co_await db_.run<bool>(revoke);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    // The revoke may have committed (an in-doubt commit): other instances
+    // must not keep it cached, so announce it anyway (harmless if it did
+    // not commit: they re-read the token), then fail as before.
+    publisher_.token_revoked(h);
+    std::rethrow_exception(failure);
+  }
   tokens_.forget(h);
   if (!revoked) co_return Error::unauthenticated();
   publisher_.token_revoked(h);  // its sockets close, on every instance

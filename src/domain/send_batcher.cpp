@@ -26,7 +26,11 @@ SendBatcher::SendBatcher(store::DbPool& db, EventPublisher& publisher, Options o
   if (opt_.max_in_flight < 1) opt_.max_in_flight = 1;
 }
 
-SendBatcher::~SendBatcher() = default;
+// Drainer jobs hold `this` inside the database pool: wait for them.
+SendBatcher::~SendBatcher() {
+  std::unique_lock lock(mu_);
+  idle_.wait(lock, [this] { return in_flight_ == 0; });
+}
 
 Task<Result> SendBatcher::send(store::SendRequest request) {
   // As in run_on: the request crosses asio's initiation as a raw pointer.
@@ -74,6 +78,7 @@ void SendBatcher::start_drainer() {
     --in_flight_;
     if (in_flight_ == 0) orphans.swap(queue_);
   }
+  idle_.notify_all();
   for (auto& p : orphans) {
     p->done(std::make_exception_ptr(Overloaded("database queue full")), std::nullopt);
   }
@@ -103,7 +108,11 @@ void SendBatcher::drain(store::Connection& c) {
       again = true;
     }
   }
-  if (again) start_drainer();
+  if (again) {
+    start_drainer();
+  } else {
+    idle_.notify_all();
+  }
 }
 
 namespace {
@@ -112,6 +121,7 @@ namespace {
 std::vector<Result> send_all(store::Transaction& tx,
                              const std::vector<const store::SendRequest*>& requests,
                              std::vector<model::Event>& committed) {
+  committed.clear();  // a retried transaction starts over
   store::MessageStore messages(tx);
   std::vector<model::ConversationId> ids;
   ids.reserve(requests.size());
@@ -125,7 +135,6 @@ std::vector<Result> send_all(store::Transaction& tx,
     if (plan[i].kind == SendPlan::Kind::append) appends.push_back({requests[i], plan[i].seq});
   }
   std::map<std::pair<model::ConversationId, model::Seq>, model::Message> stored;
-  committed.clear();
   if (!appends.empty()) {
     for (auto& a : messages.append_all(appends)) {
       stored.emplace(std::make_pair(a.message.conversation_id, a.message.seq),
@@ -194,8 +203,26 @@ void SendBatcher::run(store::Connection& c, Batch& batch) {
     if (opt_.commits) opt_.commits->fetch_add(1, std::memory_order_relaxed);
     if (opt_.stored) opt_.stored->fetch_add(committed.size(), std::memory_order_relaxed);
   }
-  // Live delivery hears of the messages only once they are durable.
-  if (!committed.empty()) publisher_.events_committed(committed);
+  if (!failure) {
+    // Live delivery hears of the messages only once they are durable, and
+    // gets their content with them.
+    if (!committed.empty()) publisher_.events_committed(committed);
+    // A retry answers with a stored message. If its first attempt failed in
+    // doubt but did commit, nobody announced it: announce a reference now
+    // (delivery reads the log from its own position, so a repeat is free).
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const auto& r = results[i];
+      if (r && !r.value().created) {
+        publisher_.events_committed(r.value().message.conversation_id, r.value().message.seq,
+                                    r.value().message.seq);
+      }
+    }
+  } else {
+    // The commit's outcome is unknown (the appends ran, then the connection
+    // failed). Content must not go out for what may have rolled back, but a
+    // reference is safe: delivery reads the log and finds what is there.
+    for (const auto& e : committed) publisher_.events_committed(e.conversation_id, e.seq, e.seq);
+  }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (failure) {
       batch[i]->done(failure, std::nullopt);

@@ -144,7 +144,7 @@ FROM bump)sql"};
   "SELECT mem.id, mem.kind, mem.role, mem.last_seq, mem.read_seq, p.* FROM mem "          \
   "LEFT JOIN LATERAL (SELECT " CHATD_MESSAGE_COLUMNS " FROM messages m "                  \
   "WHERE m.conversation_id = mem.id AND m.seq > $3 AND m.seq < $4 "                       \
-  "ORDER BY m.seq " order " LIMIT $5) p ON true"
+  "ORDER BY m.seq " order " LIMIT $5) p ON true ORDER BY p.seq " order
 
 constexpr Statement kPageDesc{"msg_page_desc", CHATD_MEMBER_PAGE("DESC")};
 constexpr Statement kPageAsc{"msg_page_asc", CHATD_MEMBER_PAGE("ASC")};
@@ -156,7 +156,7 @@ WITH mem AS (SELECT c.id, c.kind, m.role, c.last_seq, m.read_seq FROM conversati
 SELECT mem.id, mem.kind, mem.role, mem.last_seq, mem.read_seq, e.* FROM mem
 LEFT JOIN LATERAL (SELECT )sql" CHATD_EVENT_COLUMNS R"sql( FROM events
                    WHERE conversation_id = mem.id AND seq > $3 ORDER BY seq ASC LIMIT $4) e
-ON true)sql"};
+ON true ORDER BY e.seq)sql"};
 
 constexpr Statement kEvents{"msg_events", "SELECT " CHATD_EVENT_COLUMNS R"sql(
 FROM events WHERE conversation_id = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3)sql"};

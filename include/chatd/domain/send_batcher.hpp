@@ -76,7 +76,8 @@ class SendBatcher {
   EventPublisher& publisher_;
   Options opt_;
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable cv_;    // a waiting drainer: more sends queued
+  std::condition_variable idle_;  // in_flight_ reached zero
   std::deque<std::unique_ptr<Pending>> queue_;
   std::size_t in_flight_ = 0;
 };
