@@ -136,8 +136,8 @@ std::vector<Setting> settings(unsigned cores) {
       {"--send-batch", "CHATD_SEND_BATCH", "64",
        "most messages committed in one transaction (group commit); 1 turns batching off",
        integer(&Config::send_batch, std::size_t{1}, std::size_t{1024})},
-      {"--send-batch-wait-us", "CHATD_SEND_BATCH_WAIT_US", "200",
-       "microseconds a send batch may wait to fill before it commits",
+      {"--send-batch-wait-us", "CHATD_SEND_BATCH_WAIT_US", "500",
+       "microseconds a send batch may wait to fill while another batch commits",
        integer(&Config::send_batch_wait_us, 0, 100'000)},
   };
 }

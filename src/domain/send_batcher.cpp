@@ -90,7 +90,11 @@ void SendBatcher::drain(store::Connection& c) {
   Batch batch;
   {
     std::unique_lock lock(mu_);
-    if (!queue_.empty() && queue_.size() < opt_.max_batch && opt_.wait.count() > 0) {
+    // Wait for the batch to fill only while another batch is committing: a
+    // lone send then goes at once, and under load the wait costs nothing
+    // (the commit before us holds the log flush anyway).
+    if (in_flight_ > 1 && !queue_.empty() && queue_.size() < opt_.max_batch &&
+        opt_.wait.count() > 0) {
       cv_.wait_for(lock, opt_.wait, [this] { return queue_.size() >= opt_.max_batch; });
     }
     while (!queue_.empty() && batch.size() < opt_.max_batch) {

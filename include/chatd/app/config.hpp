@@ -36,7 +36,7 @@ struct Config {
   unsigned long long password_hash_ops = 2;
   std::size_t password_hash_mem_kib = 64 * 1024;
   std::size_t send_batch = 64;
-  int send_batch_wait_us = 200;
+  int send_batch_wait_us = 500;
 };
 
 using Environment = std::map<std::string, std::string>;

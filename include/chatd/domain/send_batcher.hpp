@@ -5,7 +5,8 @@
 // answered after that commit, never before.
 //
 // A batch is bounded by size (Options::max_batch) and by a short wait for it
-// to fill (Options::wait). At most Options::max_in_flight batches run at once,
+// to fill (Options::wait), taken only while another batch is committing: a
+// lone send never waits. At most Options::max_in_flight batches run at once,
 // so the rest of the pool stays free for reads. The queue is bounded: beyond
 // Options::max_pending a send fails with Overloaded (503).
 //
@@ -45,7 +46,7 @@ class SendBatcher {
  public:
   struct Options {
     std::size_t max_batch = 64;       // 1: one message per transaction
-    std::chrono::microseconds wait{200};
+    std::chrono::microseconds wait{500};  // only while another batch commits
     std::size_t max_in_flight = 2;    // batches running at once
     std::size_t max_pending = 4096;   // sends waiting for a batch
     // Counters to bump after each commit (optional): messages stored, batches.
