@@ -133,9 +133,17 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
     parser.body_limit(opt.body_limit);
-    conn->stream.expires_after(opt.read_timeout);
-    co_await bhttp::async_read(conn->stream, buffer, parser,
-                               asio::redirect_error(asio::use_awaitable, ec));
+    parser.eager(true);
+    // Usually the whole request is already in the buffer: parse it in place,
+    // without another asynchronous read (and its deadline timer).
+    ec = {};
+    buffer.consume(parser.put(buffer.data(), ec));
+    if (ec == bhttp::error::need_more) ec = {};
+    if (!ec && !parser.is_done()) {
+      conn->stream.expires_after(opt.read_timeout);
+      co_await bhttp::async_read(conn->stream, buffer, parser,
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
       break;  // closed, too slow, or shut down: nothing to answer
