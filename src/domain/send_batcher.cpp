@@ -3,9 +3,7 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <tuple>
 
-#include "chatd/domain/permissions.hpp"
 #include "chatd/domain/send_plan.hpp"
 #include "chatd/store/db_pool.hpp"
 #include "chatd/store/transaction.hpp"

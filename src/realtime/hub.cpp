@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <tuple>
 
 #include <spdlog/spdlog.h>
 
@@ -151,8 +152,11 @@ void Hub::events_committed(const std::vector<model::Event>& events) {
   // One unit of work per conversation, in seq order, queued before the
   // announcement: by the time our own reference comes back through LISTEN,
   // these are delivered and the reference costs no read.
+  // One reference per conversation covers its range: other instances read
+  // from their own position up to `to` anyway.
   std::map<ConversationId, std::vector<model::Event>> by_conversation;
   for (const auto& e : events) by_conversation[e.conversation_id].push_back(e);
+  std::vector<std::tuple<ConversationId, Seq, Seq>> refs;
   for (auto& [id, list] : by_conversation) {
     std::sort(list.begin(), list.end(),
               [](const model::Event& a, const model::Event& b) { return a.seq < b.seq; });
@@ -161,10 +165,11 @@ void Hub::events_committed(const std::vector<model::Event>& events) {
     w.conversation = id;
     w.from = list.front().seq;
     w.to = list.back().seq;
+    refs.emplace_back(id, w.from, w.to);
     w.events = std::move(list);
     enqueue(std::move(w));
   }
-  for (const auto& e : events) events_committed(e.conversation_id, e.seq, e.seq);
+  for (const auto& [id, from, to] : refs) events_committed(id, from, to);
 }
 
 void Hub::events_committed(ConversationId id, Seq from, Seq to) {
