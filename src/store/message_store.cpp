@@ -283,6 +283,27 @@ bool MessageStore::remove_reaction(ConversationId id, Seq seq, const std::string
   return true;
 }
 
+namespace {
+// Rows of a member-page statement (kPageDesc, kPageAsc, kMemberEvents):
+// membership in columns 0-4, the item from column 5 (NULL: no item), fetched
+// with limit + 1 rows. No row at all: not a member.
+template <class T, class Item>
+MemberPage<T> member_page_of(const pqxx::result& r, int limit, Item item) {
+  MemberPage<T> out;
+  if (r.empty()) return out;
+  out.membership = membership_from(r[0]);
+  for (const auto& row : r) {
+    if (row[5].is_null()) break;
+    if (static_cast<int>(out.page.items.size()) == limit) {
+      out.page.has_more = true;
+      break;
+    }
+    out.page.items.push_back(item(row));
+  }
+  return out;
+}
+}  // namespace
+
 MemberPage<model::Message> MessageStore::member_page(ConversationId id, UserId reader,
                                                      std::optional<Seq> before,
                                                      std::optional<Seq> after, int limit) {
@@ -291,17 +312,8 @@ MemberPage<model::Message> MessageStore::member_page(ConversationId id, UserId r
   bool descending = !after;
   auto r = tx_of(tx_).exec(descending ? kPageDesc : kPageAsc, id, reader, after.value_or(0),
                            before.value_or(std::numeric_limits<Seq>::max()), limit + 1);
-  MemberPage<model::Message> out;
-  if (r.empty()) return out;
-  out.membership = membership_from(r[0]);
-  for (const auto& row : r) {
-    if (row[5].is_null()) break;
-    if (static_cast<int>(out.page.items.size()) == limit) {
-      out.page.has_more = true;
-      break;
-    }
-    out.page.items.push_back(message_from(row, 5));
-  }
+  auto out = member_page_of<model::Message>(
+      r, limit, [](const pqxx::row& row) { return message_from(row, 5); });
   if (descending) std::reverse(out.page.items.begin(), out.page.items.end());
   return out;
 }
@@ -309,18 +321,8 @@ MemberPage<model::Message> MessageStore::member_page(ConversationId id, UserId r
 MemberPage<model::Event> MessageStore::member_events(ConversationId id, UserId reader, Seq after,
                                                      int limit) {
   auto r = tx_of(tx_).exec(kMemberEvents, id, reader, after, limit + 1);
-  MemberPage<model::Event> out;
-  if (r.empty()) return out;
-  out.membership = membership_from(r[0]);
-  for (const auto& row : r) {
-    if (row[5].is_null()) break;
-    if (static_cast<int>(out.page.items.size()) == limit) {
-      out.page.has_more = true;
-      break;
-    }
-    out.page.items.push_back(event_from(row, 5));
-  }
-  return out;
+  return member_page_of<model::Event>(r, limit,
+                                      [](const pqxx::row& row) { return event_from(row, 5); });
 }
 
 Page<model::Event> MessageStore::events(ConversationId id, Seq after, int limit) {
