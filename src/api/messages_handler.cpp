@@ -11,6 +11,19 @@ namespace {
 http::Response message_response(int status, const model::Message& m) {
   return raw_json_response(status, "{\"message\":" + message_json(m) + "}");
 }
+
+// {"<key>":[items...],"has_more":...} from items already rendered as JSON.
+template <class T, class Render>
+http::Response page_response(const char* key, const store::Page<T>& page, Render render) {
+  std::string out = std::string("{\"") + key + "\":[";
+  for (std::size_t i = 0; i < page.items.size(); ++i) {
+    if (i) out += ',';
+    out += render(page.items[i]);
+  }
+  out += "],\"has_more\":";
+  out += page.has_more ? "true}" : "false}";
+  return raw_json_response(200, std::move(out));
+}
 }  // namespace
 
 Task<http::Response> MessagesHandler::send(http::Request request, http::PathParams params) {
@@ -45,14 +58,8 @@ Task<http::Response> MessagesHandler::history(http::Request request, http::PathP
   if (!limit) co_return error_response(limit.error());
   auto page = co_await messages_.history(caller->id, *id, *before, *after, *limit);
   if (!page) co_return error_response(page.error());
-  std::string out = "{\"messages\":[";
-  for (std::size_t i = 0; i < page->items.size(); ++i) {
-    if (i) out += ',';
-    out += message_json(page->items[i]);
-  }
-  out += "],\"has_more\":";
-  out += page->has_more ? "true}" : "false}";
-  co_return raw_json_response(200, std::move(out));
+  co_return page_response("messages", *page,
+                          [](const model::Message& m) { return message_json(m); });
 }
 
 Task<http::Response> MessagesHandler::edit(http::Request request, http::PathParams params) {
@@ -118,14 +125,8 @@ Task<http::Response> MessagesHandler::events(http::Request request, http::PathPa
   if (!limit) co_return error_response(limit.error());
   auto page = co_await messages_.events(caller->id, *id, after->value_or(0), *limit);
   if (!page) co_return error_response(page.error());
-  std::string out = "{\"events\":[";
-  for (std::size_t i = 0; i < page->items.size(); ++i) {
-    if (i) out += ',';
-    out += event_json(page->items[i]);
-  }
-  out += "],\"has_more\":";
-  out += page->has_more ? "true}" : "false}";
-  co_return raw_json_response(200, std::move(out));
+  co_return page_response("events", *page,
+                          [](const model::Event& e) { return event_json(e); });
 }
 
 }  // namespace chatd::api

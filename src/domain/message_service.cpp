@@ -24,6 +24,23 @@ Error message_not_found(Seq seq) {
 Error message_deleted(Seq seq) {
   return Error::conflict("message_deleted", "message " + std::to_string(seq) + " is deleted");
 }
+
+// A message about to change, with its conversation locked.
+struct LockedMessage {
+  model::Membership membership;
+  model::Message message;
+};
+
+// Locks the conversation, checks the caller may `action` in it, and loads
+// message `seq`: the first steps of an edit, a delete and a reaction.
+Expected<LockedMessage> lock_message(Transaction& tx, UserId me, ConversationId id, Seq seq,
+                                     Action action) {
+  auto m = ConversationStore(tx).membership(id, me, true);
+  if (auto ok = authorize(action, m, me); !ok) return ok.error();
+  auto message = MessageStore(tx).get(id, seq);
+  if (!message) return message_not_found(seq);
+  return LockedMessage{*m, std::move(*message)};
+}
 }  // namespace
 
 Task<Expected<SentMessage>> MessageService::send(UserId me, ConversationId id,
@@ -57,17 +74,15 @@ Task<Expected<model::Message>> MessageService::edit(UserId me, ConversationId id
   Committed* out = &committed;
   auto job = [me, id, seq, body, out](store::Connection& c) {
     return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::Message> {
-      MessageStore messages(tx);
-      auto m = ConversationStore(tx).membership(id, me, true);
-      if (auto ok = authorize(Action::read, m, me); !ok) return ok.error();
-      auto message = messages.get(id, seq);
-      if (!message) return message_not_found(seq);
-      if (auto ok = authorize(Action::edit_message, m, me, {message->sender_id, {}}); !ok) {
+      auto t = lock_message(tx, me, id, seq, Action::read);
+      if (!t) return t.error();
+      const auto& [m, message] = t.value();
+      if (auto ok = authorize(Action::edit_message, m, me, {message.sender_id, {}}); !ok) {
         return ok.error();
       }
-      if (message->deleted) return message_deleted(seq);
-      *out = {id, m->last_seq + 1, m->last_seq + 1};
-      return messages.edit(id, seq, body, me);
+      if (message.deleted) return message_deleted(seq);
+      *out = {id, m.last_seq + 1, m.last_seq + 1};
+      return MessageStore(tx).edit(id, seq, body, me);
     });
   };
   auto result = co_await db_.run<Expected<model::Message>>(job);
@@ -80,17 +95,15 @@ Task<Expected<model::Message>> MessageService::remove(UserId me, ConversationId 
   Committed* out = &committed;
   auto job = [me, id, seq, out](store::Connection& c) {
     return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::Message> {
-      MessageStore messages(tx);
-      auto m = ConversationStore(tx).membership(id, me, true);
-      if (auto ok = authorize(Action::read, m, me); !ok) return ok.error();
-      auto message = messages.get(id, seq);
-      if (!message) return message_not_found(seq);
-      if (auto ok = authorize(Action::delete_message, m, me, {message->sender_id, {}}); !ok) {
+      auto t = lock_message(tx, me, id, seq, Action::read);
+      if (!t) return t.error();
+      const auto& [m, message] = t.value();
+      if (auto ok = authorize(Action::delete_message, m, me, {message.sender_id, {}}); !ok) {
         return ok.error();
       }
-      if (message->deleted) return *message;  // already a tombstone: nothing new to log
-      *out = {id, m->last_seq + 1, m->last_seq + 1};
-      return messages.remove(id, seq, me);
+      if (message.deleted) return message;  // already a tombstone: nothing new to log
+      *out = {id, m.last_seq + 1, m.last_seq + 1};
+      return MessageStore(tx).remove(id, seq, me);
     });
   };
   auto result = co_await db_.run<Expected<model::Message>>(job);
@@ -105,16 +118,15 @@ Task<Expected<model::Message>> MessageService::react(UserId me, ConversationId i
   Committed* out = &committed;
   auto job = [me, id, seq, emoji, add, out](store::Connection& c) {
     return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::Message> {
+      auto t = lock_message(tx, me, id, seq, Action::send);
+      if (!t) return t.error();
+      const auto& [m, message] = t.value();
+      if (message.deleted) return message_deleted(seq);
       MessageStore messages(tx);
-      auto m = ConversationStore(tx).membership(id, me, true);
-      if (auto ok = authorize(Action::send, m, me); !ok) return ok.error();
-      auto message = messages.get(id, seq);
-      if (!message) return message_not_found(seq);
-      if (message->deleted) return message_deleted(seq);
       bool changed = add ? messages.add_reaction(id, seq, emoji, me)
                          : messages.remove_reaction(id, seq, emoji, me);
-      if (changed) *out = {id, m->last_seq + 1, m->last_seq + 1};
-      return changed ? *messages.get(id, seq) : *message;
+      if (changed) *out = {id, m.last_seq + 1, m.last_seq + 1};
+      return changed ? *messages.get(id, seq) : message;
     });
   };
   auto result = co_await db_.run<Expected<model::Message>>(job);
