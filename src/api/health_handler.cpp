@@ -32,6 +32,8 @@ Task<http::Response> HealthHandler::readyz(http::Request, http::PathParams) {
     co_return not_ready("database check failed");
   }
   if (!problem.empty()) co_return not_ready(problem);
+  // Without LISTEN, sockets here would miss what other instances commit.
+  if (listening_ && !listening_()) co_return not_ready("live delivery is not listening");
   co_return json_response(200, {{"status", "ready"}});
 }
 

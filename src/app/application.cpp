@@ -24,7 +24,11 @@
 #include "chatd/http/dispatcher.hpp"
 #include "chatd/net/server.hpp"
 #include "chatd/net/websocket_gateway.hpp"
+#include "chatd/realtime/chat_port.hpp"
+#include "chatd/realtime/client_session.hpp"
 #include "chatd/realtime/hub.hpp"
+#include "chatd/realtime/log_reader.hpp"
+#include "chatd/realtime/presence.hpp"
 #include "chatd/store/notify_channel.hpp"
 #include "chatd/store/db_pool.hpp"
 #include "chatd/store/migrations.hpp"
@@ -140,8 +144,16 @@ int serve(const Config& config) {
                    static_cast<std::size_t>(config.db_queue));
   WorkerPool cpu("cpu", std::max(1u, std::thread::hardware_concurrency()), 1024);
   domain::PasswordHasher hasher({config.password_hash_ops, config.password_hash_mem_kib});
-  store::NotifyChannel channel(config.database_url, "chatd_events");
-  realtime::Hub hub(config.database_url, channel, metrics);
+  const std::string channel_name = "chatd_events";
+  store::NotifyChannel channel(config.database_url, channel_name);
+  realtime::StoreLogReader log_reader(config.database_url);
+  auto presence_expiry = std::max<std::chrono::seconds>(
+      std::chrono::seconds(1),
+      std::chrono::duration_cast<std::chrono::seconds>(config.presence_heartbeat * 5));
+  realtime::StorePresenceBackend presence_db(config.database_url, channel_name, presence_expiry);
+  realtime::Presence::Options presence_options;
+  presence_options.heartbeat = config.presence_heartbeat;
+  realtime::Hub hub(channel, log_reader, presence_db, metrics, {}, presence_options);
   domain::AccountService accounts(db, cpu, hasher, hub);
   hub.on_revocations([&accounts](const std::string& h) { accounts.forget_token(h); },
                      [&accounts] { accounts.forget_all_tokens(); });
@@ -160,7 +172,7 @@ int serve(const Config& config) {
   domain::MessageService messages(db, hub, batching);
 
   http::Dispatcher dispatcher(metrics);
-  api::HealthHandler health(db, migrations, metrics, draining);
+  api::HealthHandler health(db, migrations, metrics, draining, [&hub] { return hub.listening(); });
   api::UsersHandler users(accounts);
   api::SessionsHandler sessions(accounts);
   api::ConversationsHandler conversations_api(accounts, conversations);
@@ -176,9 +188,13 @@ int serve(const Config& config) {
   options.header_limit = config.header_limit;
   options.idle_timeout = config.idle_timeout;
   options.read_timeout = config.read_timeout;
-  net::WebSocketGateway gateway{accounts, {messages, conversations, hub}};
+  realtime::DomainChatPort chat(messages, conversations);
+  net::WebSocketGateway gateway{accounts, chat, hub};
   gateway.idle_timeout = config.ws_idle_timeout;
   gateway.max_queued_frames = config.ws_max_queue;
+  gateway.max_queued_bytes = config.ws_max_queue_bytes;
+  gateway.accept_rate =
+      std::make_shared<TokenBucket>(config.ws_accept_rate, config.ws_accept_rate);
   net::Server server(ioc, options, dispatcher, &gateway, io_ptrs);
 
   metrics.gauge("chatd_db_pool_size", "Database connections in the pool.",
@@ -211,7 +227,7 @@ int serve(const Config& config) {
     draining = true;
     server.begin_shutdown();
     // WebSockets close with 1001 once their frames in flight are answered.
-    hub.for_each([](const std::shared_ptr<realtime::Subscriber>& s) { s->shutdown(); });
+    for (const auto& s : hub.subscribers()) s->shutdown();
     auto timer = std::make_shared<boost::asio::steady_timer>(ioc);
     drain_then_stop(stop_io, server, timer,
                     std::chrono::steady_clock::now() + config.shutdown_timeout);

@@ -63,6 +63,28 @@ Setter one_of(std::string Config::*field, std::vector<std::string> allowed) {
   };
 }
 
+// A byte count, with an optional KiB or MiB suffix.
+Setter bytes(std::size_t Config::*field, std::size_t min, std::size_t max) {
+  return [field, min, max](Config& c, const std::string& v) -> std::string {
+    std::string digits = v;
+    std::size_t scale = 1;
+    for (auto [suffix, factor] : {std::pair{"KiB", std::size_t{1} << 10}, {"MiB", std::size_t{1} << 20}}) {
+      std::string sfx = suffix;
+      if (v.size() > sfx.size() && v.compare(v.size() - sfx.size(), sfx.size(), sfx) == 0) {
+        digits = v.substr(0, v.size() - sfx.size());
+        scale = factor;
+      }
+    }
+    std::size_t n = 0;
+    if (!parse_number(digits, n) || n > max / scale || n * scale < min) {
+      return "must be a byte count from " + std::to_string(min) + " to " + std::to_string(max) +
+             " (KiB and MiB suffixes allowed)";
+    }
+    c.*field = n * scale;
+    return "";
+  };
+}
+
 std::string set_listen(Config& c, const std::string& v) {
   auto colon = v.rfind(':');
   if (colon == std::string::npos || colon == 0) return "must be host:port, e.g. 127.0.0.1:8080";
@@ -121,6 +143,15 @@ std::vector<Setting> settings(unsigned cores) {
       {"--ws-max-queue", "CHATD_WS_MAX_QUEUE", "1024",
        "frames queued for one WebSocket before it is closed as too slow (1013)",
        integer(&Config::ws_max_queue, std::size_t{16}, std::size_t{1} << 20)},
+      {"--ws-max-queue-bytes", "CHATD_WS_MAX_QUEUE_BYTES", "1048576",
+       "bytes of frames queued for one WebSocket before it is closed as too slow (1013)",
+       bytes(&Config::ws_max_queue_bytes, std::size_t{64} << 10, std::size_t{1} << 30)},
+      {"--ws-accept-rate", "CHATD_WS_ACCEPT_RATE", "2000",
+       "new WebSocket handshakes a second (bursts of as many); beyond it 503 with Retry-After; 0 = no limit",
+       integer(&Config::ws_accept_rate, 0, 10'000'000)},
+      {"--presence-heartbeat", "CHATD_PRESENCE_HEARTBEAT", "3s",
+       "how often an instance refreshes its presence row; silent for 5 of these, it counts as gone",
+       duration(&Config::presence_heartbeat)},
       {"--migrations-dir", "CHATD_MIGRATIONS_DIR", "(built in)",
        "read migrations from this directory instead of those built into the binary",
        [](Config& c, const std::string& v) -> std::string {

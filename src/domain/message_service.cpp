@@ -43,14 +43,35 @@ Expected<LockedMessage> lock_message(Transaction& tx, UserId me, ConversationId 
 }
 }  // namespace
 
+namespace {
+// The checks of a send that need no database; empty when it may go.
+std::string send_problem(const std::string& client_msg_id, const std::string& body,
+                         std::optional<Seq> reply_to) {
+  if (auto p = client_msg_id_problem(client_msg_id); !p.empty()) return p;
+  if (auto p = message_body_problem(body); !p.empty()) return p;
+  if (reply_to && *reply_to < 1) return "reply_to must be a positive seq";
+  return {};
+}
+}  // namespace
+
 Task<Expected<SentMessage>> MessageService::send(UserId me, ConversationId id,
                                                  std::string client_msg_id, std::string body,
                                                  std::optional<Seq> reply_to) {
-  if (auto p = client_msg_id_problem(client_msg_id); !p.empty()) co_return Error::invalid(p);
-  if (auto p = message_body_problem(body); !p.empty()) co_return Error::invalid(p);
-  if (reply_to && *reply_to < 1) co_return Error::invalid("reply_to must be a positive seq");
+  if (auto p = send_problem(client_msg_id, body, reply_to); !p.empty()) {
+    co_return Error::invalid(p);
+  }
   store::SendRequest request{id, me, std::move(client_msg_id), std::move(body), reply_to};
   co_return co_await sends_.send(std::move(request));
+}
+
+void MessageService::submit(UserId me, ConversationId id, std::string client_msg_id,
+                            std::string body, std::optional<Seq> reply_to,
+                            SendBatcher::Done done) {
+  if (auto p = send_problem(client_msg_id, body, reply_to); !p.empty()) {
+    done(nullptr, Expected<SentMessage>(Error::invalid(p)));
+    return;
+  }
+  sends_.submit({id, me, std::move(client_msg_id), std::move(body), reply_to}, std::move(done));
 }
 
 Task<Expected<store::Page<model::Message>>> MessageService::history(

@@ -14,8 +14,7 @@ using Result = Expected<SentMessage>;
 
 struct SendBatcher::Pending {
   store::SendRequest request;
-  // Resumes the awaiting coroutine on its own executor (see core/async.hpp).
-  std::function<void(std::exception_ptr, std::optional<Result>)> done;
+  Done done;
 };
 
 SendBatcher::SendBatcher(store::DbPool& db, EventPublisher& publisher, Options options)
@@ -39,12 +38,17 @@ Task<Result> SendBatcher::send(store::SendRequest request) {
         std::unique_ptr<Pending> owned(raw);
         using H = decltype(handler);
         auto h = std::make_shared<H>(std::move(handler));
+        // Resumes the awaiting coroutine on its own executor (see core/async.hpp).
         owned->done = [h](std::exception_ptr ep, std::optional<Result> r) {
           detail::complete<Result>(h, ep, std::move(r));
         };
         enqueue(std::move(owned));
       },
       boost::asio::use_awaitable, pending);
+}
+
+void SendBatcher::submit(store::SendRequest request, Done done) {
+  enqueue(std::make_unique<Pending>(Pending{std::move(request), std::move(done)}));
 }
 
 void SendBatcher::enqueue(std::unique_ptr<Pending> p) {
@@ -86,6 +90,7 @@ void SendBatcher::start_drainer() {
 // work while sends are waiting, so reads are not starved by a busy sender.
 void SendBatcher::drain(store::Connection& c) {
   Batch batch;
+  std::unordered_set<model::ConversationId> taken;
   {
     std::unique_lock lock(mu_);
     // Wait for the batch to fill only while another batch is committing: a
@@ -95,16 +100,28 @@ void SendBatcher::drain(store::Connection& c) {
         opt_.wait.count() > 0) {
       cv_.wait_for(lock, opt_.wait, [this] { return queue_.size() >= opt_.max_batch; });
     }
-    while (!queue_.empty() && batch.size() < opt_.max_batch) {
-      batch.push_back(std::move(queue_.front()));
-      queue_.pop_front();
+    // In queue order, passing over conversations another batch holds: their
+    // later sends must not overtake the ones in flight.
+    for (auto it = queue_.begin(); it != queue_.end() && batch.size() < opt_.max_batch;) {
+      auto conv = (*it)->request.conversation;
+      if (busy_.count(conv)) {
+        ++it;
+        continue;
+      }
+      taken.insert(conv);
+      batch.push_back(std::move(*it));
+      it = queue_.erase(it);
     }
+    busy_.insert(taken.begin(), taken.end());
   }
   if (!batch.empty()) run(c, batch);
   bool again = false;
   {
     std::lock_guard lock(mu_);
-    if (queue_.empty()) {
+    for (auto conv : taken) busy_.erase(conv);
+    // A drainer that found only held conversations stops: the batch holding
+    // them runs this check when it ends and takes them then.
+    if (queue_.empty() || batch.empty()) {
       --in_flight_;
     } else {
       again = true;

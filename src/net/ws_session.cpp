@@ -17,6 +17,8 @@
 #include "chatd/domain/session_tokens.hpp"
 #include "chatd/http/errors.hpp"
 #include "chatd/net/websocket_gateway.hpp"
+#include "chatd/realtime/auth_frame.hpp"
+#include "chatd/realtime/client_session.hpp"
 
 namespace chatd::net {
 
@@ -35,31 +37,35 @@ namespace {
 
 using realtime::Frame;
 
-// The socket side of one client: a single writer drains a bounded queue.
+// The socket side of one client: a single writer drains a queue bounded in
+// frames and in bytes.
 class WsTransport final : public realtime::Transport,
                           public std::enable_shared_from_this<WsTransport> {
  public:
-  WsTransport(beast::tcp_stream&& stream, std::size_t max_queue)
+  WsTransport(beast::tcp_stream&& stream, std::size_t max_frames, std::size_t max_bytes)
       : ws_(std::move(stream)),
         executor_(ws_.get_executor()),
         wake_(executor_),
-        max_queue_(max_queue) {
+        max_frames_(max_frames),
+        max_bytes_(max_bytes) {
     wake_.expires_at(std::chrono::steady_clock::time_point::max());
   }
 
   websocket::stream<beast::tcp_stream>& ws() { return ws_; }
   asio::any_io_executor executor() const override { return executor_; }
-  std::size_t backlog() const override { return queue_.size(); }
-  std::size_t capacity() const override { return max_queue_; }
+  bool congested() const override {
+    return queue_.size() > max_frames_ / 2 || bytes_ > max_bytes_ / 2;
+  }
   bool open() const override { return open_; }
 
   void send(Frame frame) override {
     if (!open_) return;
-    if (queue_.size() >= max_queue_) {
+    if (queue_.size() >= max_frames_ || bytes_ + frame->size() > max_bytes_) {
       // Too slow to read: close rather than buffer without bound; it recovers with `sync`.
       close(1013, "client too slow; reconnect and sync");
       return;
     }
+    bytes_ += frame->size();
     queue_.push_back(std::move(frame));
     wake_.cancel_one();
   }
@@ -67,8 +73,7 @@ class WsTransport final : public realtime::Transport,
   void close(std::uint16_t code, std::string reason) override {
     if (!open_) return;
     open_ = false;
-    queue_.clear();
-    wake_.cancel();
+    clear();
     asio::co_spawn(ws_.get_executor(), do_close(shared_from_this(), code, std::move(reason)),
                    asio::detached);
   }
@@ -76,8 +81,7 @@ class WsTransport final : public realtime::Transport,
   // The reader saw the socket end.
   void closed() {
     open_ = false;
-    queue_.clear();
-    wake_.cancel();
+    clear();
   }
 
   static asio::awaitable<void> writer(std::shared_ptr<WsTransport> self) {
@@ -96,12 +100,21 @@ class WsTransport final : public realtime::Transport,
         self->closed();
         break;
       }
-      if (!self->queue_.empty()) self->queue_.pop_front();
+      if (!self->queue_.empty()) {
+        self->bytes_ -= self->queue_.front()->size();
+        self->queue_.pop_front();
+      }
     }
     if (self->close_pending_) co_await self->finish_close();
   }
 
  private:
+  void clear() {
+    queue_.clear();
+    bytes_ = 0;
+    wake_.cancel();
+  }
+
   static asio::awaitable<void> do_close(std::shared_ptr<WsTransport> self, std::uint16_t code,
                                         std::string reason) {
     self->close_code_ = code;
@@ -125,7 +138,9 @@ class WsTransport final : public realtime::Transport,
   asio::any_io_executor executor_;
   asio::steady_timer wake_;
   std::deque<Frame> queue_;
-  std::size_t max_queue_;
+  std::size_t bytes_ = 0;  // of the frames in queue_
+  std::size_t max_frames_;
+  std::size_t max_bytes_;
   bool open_ = true;
   bool writing_ = false;
   bool close_pending_ = false;
@@ -162,6 +177,22 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
   beast::error_code ec;
   conn->idle = false;
 
+  // Reconnect storms: beyond the handshake rate, answer 503 before any work.
+  std::chrono::milliseconds wait{0};
+  if (!gw.accept_rate->try_take(&wait)) {
+    auto res = http::error_response(Error::unavailable("too many new connections, retry shortly"));
+    auto seconds = std::max<long>(1, static_cast<long>((wait.count() + 999) / 1000));
+    for (auto& [name, value] : res.headers) {
+      if (name == "Retry-After") value = std::to_string(seconds);
+    }
+    auto wire = to_wire(res, req.version(), false);
+    conn->stream.expires_after(std::chrono::seconds(5));
+    co_await asio::async_write(conn->stream, asio::buffer(wire),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    conn->stream.socket().close(ec);
+    co_return;
+  }
+
   // Header authentication, before the upgrade: a bad token gets a plain 401.
   std::optional<model::User> user;
   std::string token_hash;
@@ -195,7 +226,8 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
   // A fixed kernel send buffer: bounds memory per socket, and lets a client that
   // stops reading show up in our own queue instead of in megabytes of kernel buffers.
   conn->stream.socket().set_option(asio::socket_base::send_buffer_size(256 * 1024), ec);
-  auto transport = std::make_shared<WsTransport>(std::move(conn->stream), gw.max_queued_frames);
+  auto transport = std::make_shared<WsTransport>(std::move(conn->stream), gw.max_queued_frames,
+                                                 gw.max_queued_bytes);
   auto& ws = transport->ws();
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = std::chrono::seconds(10);
@@ -211,12 +243,7 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
   if (!user) {
     auto first = co_await read_auth_frame(transport, gw.auth_timeout);
     if (!first) co_return;
-    auto frame = api::Json::parse(*first, nullptr, false);
-    std::string t;
-    if (frame.is_object() && frame.contains("type") && frame["type"] == "auth" &&
-        frame.contains("token") && frame["token"].is_string()) {
-      t = frame["token"].get<std::string>();
-    }
+    std::string t = realtime::auth_token(*first).value_or("");
     // No co_await inside a conditional expression: g++ 12 miscompiles it.
     Expected<model::User> who = Error::unauthenticated("the first frame must be auth");
     try {
@@ -231,11 +258,16 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
     }
     user = *who;
     token_hash = domain::hash_token(t);
-    transport->send(std::make_shared<const std::string>(
-        "{\"type\":\"authenticated\",\"user_id\":" + std::to_string(user->id) + "}"));
+    transport->send(realtime::authenticated_frame(user->id));
   }
 
-  auto client = std::make_shared<realtime::ClientSession>(gw.services, transport, *user, token_hash);
+  realtime::ClientSession::Limits limits;
+  limits.max_in_flight = gw.max_in_flight;
+  auto client = std::make_shared<realtime::ClientSession>(gw.chat, transport, *user, token_hash,
+                                                          limits);
+  // Attached before it reads its start, so that nothing committed in between
+  // is missed; detached below on every path.
+  gw.hub.attach(client);
   try {
     co_await realtime::ClientSession::start(client);
   } catch (const std::exception& e) {
@@ -259,10 +291,10 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
       transport->close(1003, "text frames of JSON only");
       break;
     }
-    client->enqueue_frame(beast::buffers_to_string(buffer.data()), gw.max_in_flight);
+    client->on_frame(beast::buffers_to_string(buffer.data()));
   }
   transport->closed();
-  gw.services.hub.detach(client.get());
+  gw.hub.detach(client.get());
   spdlog::info("ws closed user={} remote={} ({})", user->id, remote, ec.message());
 }
 

@@ -3,7 +3,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/redirect_error.hpp>
+
+#include <algorithm>
+#include <random>
 
 #include <spdlog/spdlog.h>
 
@@ -14,47 +17,51 @@
 namespace chatd::realtime {
 
 namespace asio = boost::asio;
-using api::Json;
+using Json = nlohmann::json;
 using model::ConversationId;
 using model::Seq;
 
 namespace {
-constexpr int kCatchUpPage = 200;
+constexpr long kRetryAfterMs = 100;  // for frames beyond the in-flight limit
 
-Frame frame_of(const Json& j) { return std::make_shared<const std::string>(j.dump()); }
-Frame event_frame(const model::Event& e) {
-  return std::make_shared<const std::string>("{\"type\":\"event\",\"event\":" +
-                                             api::event_json(e) + "}");
+Task<void> pause(asio::any_io_executor ex, std::chrono::milliseconds d) {
+  asio::steady_timer t(ex, d);
+  boost::system::error_code ec;
+  co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 }  // namespace
 
-ClientSession::ClientSession(Services services, std::shared_ptr<Transport> transport,
-                             model::User user, std::string token_hash)
-    : services_(services),
+ClientSession::ClientSession(ChatPort& chat, std::shared_ptr<Transport> transport,
+                             model::User user, std::string token_hash, Limits limits)
+    : chat_(chat),
       transport_(std::move(transport)),
       user_(std::move(user)),
-      token_hash_(std::move(token_hash)) {}
-
-Task<void> ClientSession::start(std::shared_ptr<ClientSession> self) {
-  // Live delivery starts at each conversation's current end; what came before
-  // is for `sync`. Read before attaching: an event that commits in between
-  // shows up as a gap at the next event, which is then filled from the log.
-  auto mine = co_await self->services_.conversations.conversations_of(self->user_.id);
-  if (mine) {
-    for (const auto& [conv, last_seq] : *mine) self->cursors_[conv] = last_seq;
-  }
-  self->services_.hub.attach(self);
+      token_hash_(std::move(token_hash)),
+      limits_(limits),
+      walk_done_(transport_->executor()) {
+  // Never expires: walk_ended() cancels it to wake every waiter.
+  walk_done_.expires_at(std::chrono::steady_clock::time_point::max());
 }
+
+// ------------------------------------------------------------ from the hub
 
 void ClientSession::deliver_event(ConversationId id, Seq seq, Frame frame) {
   asio::post(transport_->executor(), [self = shared_from_this(), id, seq, frame = std::move(frame)] {
-    self->on_live_event(id, seq, frame);
+    self->on_live(id, seq, frame);
   });
 }
 
 void ClientSession::deliver_frame(Frame frame) {
   asio::post(transport_->executor(), [self = shared_from_this(), frame = std::move(frame)] {
     if (self->transport_->open()) self->transport_->send(frame);
+  });
+}
+
+void ClientSession::recheck() {
+  asio::post(transport_->executor(), [self = shared_from_this()] {
+    if (self->rechecking_ || !self->transport_->open()) return;
+    self->rechecking_ = true;
+    asio::co_spawn(self->transport_->executor(), do_recheck(self), asio::detached);
   });
 }
 
@@ -70,228 +77,388 @@ void ClientSession::shutdown() {
 
 Task<void> ClientSession::close_when_idle(std::shared_ptr<ClientSession> self) {
   // Frames in flight (a send waiting for its commit) are answered first.
-  for (int i = 0; i < 500 && self->in_flight() > 0; ++i) {
-    asio::steady_timer pause(self->transport_->executor(), std::chrono::milliseconds(10));
-    co_await pause.async_wait(asio::use_awaitable);
+  for (int i = 0; i < 500 && self->in_flight_ > 0; ++i) {
+    co_await pause(self->transport_->executor(), std::chrono::milliseconds(10));
   }
   self->transport_->close(1001, "server shutting down");
 }
 
-void ClientSession::on_live_event(ConversationId id, Seq seq, Frame frame) {
+// ------------------------------------------------------------- delivery
+
+Task<void> ClientSession::start(std::shared_ptr<ClientSession> self) {
+  // Attached already: anything committed from here on arrives live, and
+  // anything before is in what we read now. Live delivery starts at each
+  // conversation's current end; what came before is for `sync`.
+  auto mine = co_await self->chat_.conversations_of(self->user_.id);
+  if (!mine) throw std::runtime_error(mine.error().message);
+  for (const auto& [conv, last] : *mine) {
+    auto [it, fresh] = self->streams_.try_emplace(conv);
+    if (fresh) it->second.floor = it->second.cursor = last;
+  }
+}
+
+void ClientSession::on_live(ConversationId id, Seq seq, Frame frame) {
   if (!transport_->open()) return;
-  if (syncing_ || catching_up_.count(id)) {
-    auto& parked = catching_up_[id];
-    parked = std::max(parked, seq);  // a catch-up will read it from the log
+  auto it = streams_.find(id);
+  if (it == streams_.end()) {
+    // A conversation this connection does not know (new, or just joined):
+    // take the event from the log, which checks membership, rather than
+    // trusting the hub's member set; earlier events come with `sync`.
+    Stream& st = streams_[id];
+    st.floor = st.cursor = std::max<Seq>(0, seq - 1);
+    st.wanted = seq;
+    queue_walk(id);
     return;
   }
-  auto it = cursors_.find(id);
-  if (it == cursors_.end()) {
-    // A conversation this connection did not know (new, or just joined): take
-    // this event from the log, which checks membership, rather than trusting
-    // the hub's member cache; earlier events come with `sync`.
-    cursors_[id] = seq - 1;
-    catching_up_[id] = seq;
-    asio::co_spawn(transport_->executor(), catch_up(shared_from_this(), id), asio::detached);
+  Stream& st = it->second;
+  if (seq <= st.cursor) return;  // sent already
+  if (st.walking || st.queued) {
+    st.wanted = std::max(st.wanted, seq);  // the walk reads up to it
     return;
   }
-  if (seq <= it->second) return;  // already delivered (by a catch-up)
-  if (seq == it->second + 1) {
-    it->second = seq;
+  if (frame && seq == st.cursor + 1) {
+    st.cursor = seq;
     transport_->send(std::move(frame));
     return;
   }
-  // A gap: something was missed; read it from the log, in order.
-  catching_up_[id] = seq;
-  asio::co_spawn(transport_->executor(), catch_up(shared_from_this(), id), asio::detached);
+  st.wanted = std::max(st.wanted, seq);  // a gap, or only a hint: read the log
+  queue_walk(id);
 }
 
-Task<void> ClientSession::catch_up(std::shared_ptr<ClientSession> self, ConversationId id) {
-  self->catching_up_.try_emplace(id, 0);  // keeps a parked seq if there is one
+void ClientSession::queue_walk(ConversationId id) {
+  streams_[id].queued = true;
+  gaps_.push_back(id);
+  if (!filling_) {
+    filling_ = true;
+    asio::co_spawn(transport_->executor(), fill(shared_from_this()), asio::detached);
+  }
+}
+
+Task<void> ClientSession::fill(std::shared_ptr<ClientSession> self) {
+  while (self->transport_->open() && !self->gaps_.empty()) {
+    ConversationId id = self->gaps_.front();
+    self->gaps_.pop_front();
+    auto it = self->streams_.find(id);
+    if (it == self->streams_.end()) continue;
+    Stream& st = it->second;
+    st.queued = false;
+    // A sync walking it reads up to `wanted` before it lets go.
+    if (st.walking || st.wanted <= st.cursor) continue;
+    co_await walk(self, id, st.cursor);
+  }
+  self->gaps_.clear();
+  self->filling_ = false;
+}
+
+Task<void> ClientSession::walk(std::shared_ptr<ClientSession> self, ConversationId id, Seq from) {
+  auto it = self->streams_.find(id);
+  if (it == self->streams_.end()) co_return;
+  // A reference into the map stays valid while other entries come and go;
+  // only this walk (the one owner) may erase this entry.
+  Stream& st = it->second;
+  st.walking = true;
+  ++self->walks_;
+  const Seq lowest = std::min(from, st.floor);
+  // (from, back_end] was never sent here: send it first, then go on from the cursor.
+  const Seq back_end = from < st.floor ? st.floor : from;
+  st.cursor = std::max(st.cursor, from);
+  Seq pos = from < st.floor ? from : st.cursor;
+  bool member = true;
+  bool complete = false;
+  auto& t = *self->transport_;
   for (;;) {
-    if (!self->transport_->open()) break;
-    Seq after = self->cursors_[id];
+    if (!t.open()) break;
     Expected<store::Page<model::Event>> page;
     try {
-      page = co_await self->services_.messages.events(self->user_.id, id, after, kCatchUpPage);
+      page = co_await self->chat_.events(self->user_.id, id, pos, self->limits_.catch_up_page);
     } catch (const std::exception& e) {
       // Never leave a silent gap: the client reconnects and syncs.
       spdlog::warn("ws user {}: catch-up of conversation {} failed: {}", self->user_.id, id,
                    e.what());
-      self->transport_->close(1011, "database unavailable; reconnect and sync");
+      t.close(1011, "database unavailable; reconnect and sync");
       break;
     }
-    if (!page) break;  // no longer a member
-    for (const auto& e : page->items) {
-      // Paced by the client's reading: a long sync fills at most half the
-      // queue, leaving room for live frames, and never trips the slow-client limit.
-      while (self->transport_->open() &&
-             self->transport_->backlog() > self->transport_->capacity() / 2) {
-        asio::steady_timer pause(self->transport_->executor(), std::chrono::milliseconds(5));
-        co_await pause.async_wait(asio::use_awaitable);
-      }
-      if (!self->transport_->open()) break;
-      Seq& cursor = self->cursors_[id];
-      if (e.seq != cursor + 1) continue;  // delivered meanwhile
-      cursor = e.seq;
-      self->transport_->send(event_frame(e));
+    if (!page) {
+      member = false;  // not a member (any more)
+      break;
     }
+    for (const auto& e : page->items) {
+      // Paced by the client's reading: a long catch-up never trips the
+      // slow-client bound, and leaves room for live frames.
+      while (t.open() && t.congested()) {
+        co_await pause(t.executor(), std::chrono::milliseconds(5));
+      }
+      if (!t.open()) break;
+      if (e.seq <= pos) continue;
+      pos = e.seq;
+      if (e.seq <= back_end) {
+        t.send(event_frame(e));
+      } else if (e.seq > st.cursor) {
+        st.cursor = e.seq;
+        t.send(event_frame(e));
+      }
+      if (pos >= back_end && pos < st.cursor) pos = st.cursor;  // sent live already
+    }
+    if (!t.open()) break;
     if (page->has_more) continue;
-    // Anything committed while we read arrived live and was parked: read again.
-    if (self->catching_up_[id] > self->cursors_[id]) continue;
+    // Heard of while we read: read again. Checked on this thread, so no
+    // live event can slip in between this test and letting go.
+    if (pos >= back_end && st.wanted > st.cursor) {
+      pos = std::max(pos, st.cursor);
+      continue;
+    }
+    complete = true;
     break;
   }
-  self->catching_up_.erase(id);
-}
-
-void ClientSession::reply_error(const Json& id, const Error& error) {
-  Json j = {{"type", "error"}, {"error", {{"code", error.code}, {"message", error.message}}}};
-  if (!id.is_null()) j["id"] = id;
-  transport_->send(frame_of(j));
-}
-
-void ClientSession::enqueue_frame(std::string text, std::size_t max_queued) {
-  if (inbox_.size() >= max_queued) {
-    auto parsed = Json::parse(text, nullptr, false);
-    Json id = parsed.is_object() && parsed.contains("id") ? parsed["id"] : Json(nullptr);
-    reply_error(id, {ErrorKind::rate_limited, "rate_limited", "too many frames in flight"});
-    return;
+  if (member) {
+    if (complete) st.floor = std::min(st.floor, lowest);
+    st.walking = false;
+  } else {
+    self->streams_.erase(id);
   }
-  inbox_.push_back(std::move(text));
-  if (!pumping_) {
-    pumping_ = true;
-    asio::co_spawn(transport_->executor(), pump(shared_from_this()), asio::detached);
+  --self->walks_;
+  self->walk_ended();
+}
+
+void ClientSession::walk_ended() { walk_done_.cancel(); }
+
+Task<void> ClientSession::wait_for_walk(std::shared_ptr<ClientSession> self, ConversationId id) {
+  for (;;) {
+    auto it = self->streams_.find(id);
+    if (it == self->streams_.end() || !it->second.walking || !self->transport_->open()) co_return;
+    boost::system::error_code ec;
+    co_await self->walk_done_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 }
 
-Task<void> ClientSession::pump(std::shared_ptr<ClientSession> self) {
-  while (!self->inbox_.empty() && self->transport_->open()) {
-    std::string text = std::move(self->inbox_.front());
-    self->inbox_.pop_front();
-    co_await on_frame(self, std::move(text));
-  }
-  self->inbox_.clear();
-  self->pumping_ = false;
-}
-
-Task<void> ClientSession::on_frame(std::shared_ptr<ClientSession> self, std::string text) {
-  Json frame = Json::parse(text, nullptr, false);
-  if (frame.is_discarded() || !frame.is_object()) {
-    self->reply_error(nullptr, Error::invalid("frame must be a JSON object"));
+Task<void> ClientSession::do_recheck(std::shared_ptr<ClientSession> self) {
+  // Spread the reads of many connections told at once.
+  thread_local std::minstd_rand rng(std::random_device{}());
+  co_await pause(self->transport_->executor(),
+                 std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 1000)(rng)));
+  Expected<ChatPort::Positions> mine;
+  try {
+    mine = co_await self->chat_.conversations_of(self->user_.id);
+  } catch (const std::exception& e) {
+    self->transport_->close(1011, "database unavailable; reconnect and sync");
+    self->rechecking_ = false;
     co_return;
   }
-  Json id = frame.contains("id") ? frame["id"] : Json(nullptr);
-  try {
-    co_await handle(self, std::move(frame));
-  } catch (const store::Unavailable&) {
-    self->reply_error(id, Error::unavailable("database unavailable, retry shortly"));
-  } catch (const Overloaded&) {
-    self->reply_error(id, Error::unavailable("server is overloaded, retry shortly"));
-  } catch (const std::exception& e) {
-    spdlog::error("ws user {}: frame failed: {}", self->user_.id, e.what());
-    self->reply_error(id, Error{});
+  self->rechecking_ = false;
+  if (!mine || !self->transport_->open()) co_return;
+  for (const auto& [conv, last] : *mine) {
+    auto it = self->streams_.find(conv);
+    if (it == self->streams_.end()) {
+      // Joined while live delivery was unsure: its newest page at most; the
+      // rest is history (REST) or `sync`.
+      Stream& st = self->streams_[conv];
+      st.floor = st.cursor = std::max<Seq>(0, last - self->limits_.catch_up_page);
+      st.wanted = last;
+      if (last > st.cursor) self->queue_walk(conv);
+    } else if (last > it->second.cursor) {
+      self->on_live(conv, last, nullptr);
+    }
   }
 }
 
-Task<void> ClientSession::handle(std::shared_ptr<ClientSession> self, Json frame) {
+// ------------------------------------------------------------ frames in
+
+void ClientSession::reply(Frame frame) {
+  if (transport_->open()) transport_->send(std::move(frame));
+}
+
+void ClientSession::on_frame(const std::string& text) {
+  Json frame = Json::parse(text, nullptr, false);
+  if (frame.is_discarded() || !frame.is_object()) {
+    return reply(error_frame(nullptr, Error::invalid("frame must be a JSON object")));
+  }
   Json id = frame.contains("id") ? frame["id"] : Json(nullptr);
   auto type = api::string_field(frame, "type");
-  if (!type) co_return self->reply_error(id, type.error());
-  auto conversation = [&]() { return api::int_field(frame, "conversation_id"); };
-  model::UserId me = self->user_.id;
+  if (!type) return reply(error_frame(id, type.error()));
+  const std::string& t = *type;
+  if (t == "ping") return reply(pong_frame(id));
+  if (t == "typing") return handle_typing(frame, id);
+  if (t == "auth") return reply(error_frame(id, Error::invalid("already authenticated")));
+  if (t != "send" && t != "read" && t != "sync") {
+    return reply(error_frame(id, Error::invalid("unknown frame type \"" + t + "\"")));
+  }
+  if (in_flight_ >= limits_.max_in_flight) {
+    Error e{ErrorKind::rate_limited, "rate_limited",
+            "more than " + std::to_string(limits_.max_in_flight) + " frames in flight"};
+    return reply(error_frame(id, e, kRetryAfterMs));
+  }
+  if (t == "send") return handle_send(frame, id);
+  if (t == "sync") return handle_sync(frame, id);
+  auto conv = api::int_field(frame, "conversation_id");
+  if (!conv) return reply(error_frame(id, conv.error()));
+  auto seq = api::int_field(frame, "seq");
+  if (!seq) return reply(error_frame(id, seq.error()));
+  ++in_flight_;
+  asio::co_spawn(transport_->executor(), read(shared_from_this(), id, *conv, *seq), asio::detached);
+}
 
-  if (*type == "ping") {
-    self->transport_->send(frame_of({{"type", "pong"}, {"id", id}}));
-  } else if (*type == "send") {
-    auto conv = conversation();
-    if (!conv) co_return self->reply_error(id, conv.error());
-    auto client_msg_id = api::string_field(frame, "client_msg_id");
-    if (!client_msg_id) co_return self->reply_error(id, client_msg_id.error());
-    auto body = api::string_field(frame, "body");
-    if (!body) co_return self->reply_error(id, body.error());
-    auto reply_to = api::optional_int_field(frame, "reply_to");
-    if (!reply_to) co_return self->reply_error(id, reply_to.error());
-    std::string cid = std::move(*client_msg_id), b = std::move(*body);
-    auto sent = co_await self->services_.messages.send(me, *conv, std::move(cid), std::move(b),
-                                                        *reply_to);
-    if (!sent) co_return self->reply_error(id, sent.error());
-    // After commit only: the ack carries the stored message.
-    self->transport_->send(std::make_shared<const std::string>(
-        "{\"type\":\"ack\",\"id\":" + id.dump() + ",\"message\":" + sent->message.json + "}"));
-  } else if (*type == "read") {
-    auto conv = conversation();
-    if (!conv) co_return self->reply_error(id, conv.error());
-    auto seq = api::int_field(frame, "seq");
-    if (!seq) co_return self->reply_error(id, seq.error());
-    auto read_seq = co_await self->services_.conversations.mark_read(me, *conv, *seq);
-    if (!read_seq) co_return self->reply_error(id, read_seq.error());
-    self->transport_->send(frame_of({{"type", "ack"}, {"id", id}, {"read_seq", *read_seq}}));
-  } else if (*type == "typing") {
-    auto conv = conversation();
-    if (!conv) co_return self->reply_error(id, conv.error());
-    // Only for conversations this socket knows, and at most every 2 s each:
-    // typing is relayed through every instance and must not crowd out events.
-    auto now = std::chrono::steady_clock::now();
-    auto& last = self->last_typing_[*conv];
-    if (self->cursors_.count(*conv) && now - last >= std::chrono::seconds(2)) {
-      last = now;
-      self->services_.conversations.typing(me, *conv);
-    }
-  } else if (*type == "sync") {
-    auto it = frame.find("cursors");
-    Json cursors = it == frame.end() || it->is_null() ? Json::object() : *it;
-    if (!cursors.is_object()) {
-      co_return self->reply_error(id, Error::invalid("cursors must be an object"));
-    }
-    co_await sync(self, id, std::move(cursors));
-  } else if (*type == "auth") {
-    self->reply_error(id, Error::invalid("already authenticated"));
-  } else {
-    self->reply_error(id, Error::invalid("unknown frame type \"" + *type + "\""));
+void ClientSession::handle_send(const Json& frame, const Json& id) {
+  std::uint64_t n = sends_first_ + sends_.size();
+  sends_.push_back({id, nullptr});
+  ++in_flight_;
+  auto answer_now = [this, n, &id](const Error& e) { answer_send(n, error_frame(id, e)); };
+  auto conv = api::int_field(frame, "conversation_id");
+  if (!conv) return answer_now(conv.error());
+  auto client_msg_id = api::string_field(frame, "client_msg_id");
+  if (!client_msg_id) return answer_now(client_msg_id.error());
+  auto body = api::string_field(frame, "body");
+  if (!body) return answer_now(body.error());
+  auto reply_to = api::optional_int_field(frame, "reply_to");
+  if (!reply_to) return answer_now(reply_to.error());
+  SendCommand command{*conv, std::move(*client_msg_id), std::move(*body), *reply_to};
+  std::weak_ptr<ClientSession> weak = shared_from_this();
+  auto executor = transport_->executor();
+  // Queued for the group commit now, in arrival order; answered in that order.
+  chat_.send(user_.id, std::move(command),
+             [weak, executor, n, id](std::exception_ptr ep,
+                                     std::optional<domain::SendBatcher::Result> r) {
+               auto self = weak.lock();
+               if (!self) return;
+               Frame answer;
+               if (ep) {
+                 answer = failure_frame(id, ep, self->user_.id);
+               } else if (!r || !*r) {
+                 answer = error_frame(id, r ? r->error() : Error{});
+               } else {
+                 // After commit only: the ack carries the stored message.
+                 answer = send_ack_frame(id, r->value().message.json);
+               }
+               asio::post(executor, [self, n, answer] { self->answer_send(n, answer); });
+             });
+}
+
+void ClientSession::answer_send(std::uint64_t n, Frame answer) {
+  if (n < sends_first_ || n - sends_first_ >= sends_.size()) return;
+  sends_[n - sends_first_].answer = std::move(answer);
+  while (!sends_.empty() && sends_.front().answer) {
+    reply(std::move(sends_.front().answer));
+    sends_.pop_front();
+    ++sends_first_;
+    --in_flight_;
   }
 }
 
-Task<void> ClientSession::sync(std::shared_ptr<ClientSession> self, Json id, Json cursors) {
-  std::unordered_map<ConversationId, Seq> wanted;
-  for (auto& [key, value] : cursors.items()) {
-    auto conv = domain::parse_id(key, "cursors key");
-    if (!conv) co_return self->reply_error(id, Error::invalid("cursors keys must be conversation ids"));
-    if (!value.is_number_integer() || value.get<std::int64_t>() < 0) {
-      co_return self->reply_error(id, Error::invalid("cursors values must be non-negative seqs"));
-    }
-    wanted[*conv] = value.get<std::int64_t>();
-  }
-  // Until `synced`, every live event is parked and read from the log instead,
-  // so each conversation's events come once and in order.
-  self->syncing_ = true;
-  Expected<std::vector<std::pair<ConversationId, Seq>>> mine;
+Frame ClientSession::failure_frame(const Json& id, std::exception_ptr ep, model::UserId user) {
   try {
-    mine = co_await self->services_.conversations.conversations_of(self->user_.id);
+    std::rethrow_exception(ep);
+  } catch (const store::Unavailable&) {
+    return error_frame(id, Error::unavailable("database unavailable, retry shortly"));
+  } catch (const Overloaded&) {
+    return error_frame(id, Error::unavailable("server is overloaded, retry shortly"));
+  } catch (const std::exception& e) {
+    spdlog::error("ws user {}: frame failed: {}", user, e.what());
   } catch (...) {
-    self->syncing_ = false;
-    throw;
+    spdlog::error("ws user {}: frame failed", user);
   }
-  if (!mine) {
-    self->syncing_ = false;
-    co_return self->reply_error(id, mine.error());
+  return error_frame(id, Error{});
+}
+
+Task<void> ClientSession::read(std::shared_ptr<ClientSession> self, Json id, ConversationId conv,
+                               Seq seq) {
+  Frame answer;
+  try {
+    auto r = co_await self->chat_.mark_read(self->user_.id, conv, seq);
+    answer = r ? read_ack_frame(id, *r) : error_frame(id, r.error());
+  } catch (...) {
+    answer = failure_frame(id, std::current_exception(), self->user_.id);
   }
-  for (const auto& [conv, last_seq] : *mine) {
-    auto w = wanted.find(conv);
-    // Left out: from the start. Past the end: from the end.
-    Seq from = std::min(w == wanted.end() ? 0 : w->second, last_seq);
-    self->cursors_[conv] = from;
-    if (last_seq <= from && !self->catching_up_.count(conv)) continue;
-    co_await catch_up(self, conv);
+  --self->in_flight_;
+  self->reply(std::move(answer));
+}
+
+void ClientSession::handle_typing(const Json& frame, const Json& id) {
+  auto conv = api::int_field(frame, "conversation_id");
+  if (!conv) return reply(error_frame(id, conv.error()));
+  // Only for conversations this socket knows, and at most every 2 s each:
+  // typing is relayed through every instance and must not crowd out events.
+  auto now = std::chrono::steady_clock::now();
+  if (!streams_.count(*conv)) return;
+  auto& last = last_typing_[*conv];
+  if (now - last < std::chrono::seconds(2)) return;
+  last = now;
+  chat_.typing(user_.id, *conv);
+}
+
+void ClientSession::handle_sync(const Json& frame, const Json& id) {
+  auto it = frame.find("cursors");
+  const Json empty = Json::object();
+  const Json& cursors = it == frame.end() || it->is_null() ? empty : *it;
+  if (!cursors.is_object()) return reply(error_frame(id, Error::invalid("cursors must be an object")));
+  SyncRequest request{id, {}};
+  for (const auto& [key, value] : cursors.items()) {
+    auto conv = domain::parse_id(key, "cursors key");
+    if (!conv) {
+      return reply(error_frame(id, Error::invalid("cursors keys must be conversation ids")));
+    }
+    if (!value.is_number_integer() || value.get<std::int64_t>() < 0) {
+      return reply(error_frame(id, Error::invalid("cursors values must be non-negative seqs")));
+    }
+    request.cursors[*conv] = value.get<std::int64_t>();
   }
+  syncs_.push_back(std::move(request));
+  ++in_flight_;
+  if (!syncing_) {
+    syncing_ = true;
+    asio::co_spawn(transport_->executor(), run_syncs(shared_from_this()), asio::detached);
+  }
+}
+
+Task<void> ClientSession::run_syncs(std::shared_ptr<ClientSession> self) {
+  while (!self->syncs_.empty() && self->transport_->open()) {
+    SyncRequest request = std::move(self->syncs_.front());
+    self->syncs_.pop_front();
+    Json id = request.id;
+    Frame failure;
+    try {
+      co_await sync(self, std::move(request));
+    } catch (...) {
+      failure = failure_frame(id, std::current_exception(), self->user_.id);
+    }
+    if (failure) self->reply(std::move(failure));
+    --self->in_flight_;
+  }
+  self->in_flight_ -= self->syncs_.size();
+  self->syncs_.clear();
   self->syncing_ = false;
-  // Events that arrived for conversations already caught up: read them too.
-  std::vector<ConversationId> parked;
-  for (const auto& [conv, seen] : self->catching_up_) {
-    if (seen > self->cursors_[conv]) parked.push_back(conv);
+}
+
+Task<void> ClientSession::sync(std::shared_ptr<ClientSession> self, SyncRequest request) {
+  auto mine = co_await self->chat_.conversations_of(self->user_.id);
+  if (!mine) co_return self->reply(error_frame(request.id, mine.error()));
+  for (const auto& [conv, last] : *mine) {
+    if (!self->transport_->open()) co_return;
+    auto w = request.cursors.find(conv);
+    // Left out: from the start. Past the end: from the end.
+    Seq from = std::min(w == request.cursors.end() ? 0 : w->second, last);
+    co_await wait_for_walk(self, conv);
+    auto [it, fresh] = self->streams_.try_emplace(conv);
+    Stream& st = it->second;
+    if (fresh) {
+      st.floor = st.cursor = from;
+      if (from >= last) continue;
+    } else if (from >= st.floor && last <= st.cursor) {
+      continue;  // everything after `from` was sent on this connection
+    }
+    co_await walk(self, conv, from);
   }
-  for (ConversationId conv : parked) co_await catch_up(self, conv);
-  if (self->transport_->open()) {
-    self->transport_->send(frame_of({{"type", "synced"}, {"id", id}}));
-  }
+  if (self->transport_->open()) self->reply(synced_frame(request.id));
+}
+
+// ---------------------------------------------------------------- tests
+
+std::optional<std::pair<Seq, Seq>> ClientSession::position(ConversationId id) const {
+  auto it = streams_.find(id);
+  if (it == streams_.end()) return std::nullopt;
+  return std::make_pair(it->second.floor, it->second.cursor);
+}
+
+bool ClientSession::idle() const {
+  return !filling_ && walks_ == 0 && !syncing_ && in_flight_ == 0 && !rechecking_;
 }
 
 }  // namespace chatd::realtime

@@ -11,8 +11,8 @@ namespace chatd::store {
 
 namespace {
 constexpr std::size_t kMaxQueued = 100'000;
-// NOTIFY payloads must stay under 8000 bytes; several references share one.
-constexpr std::size_t kMaxPayload = 7900;
+// An idle connection is probed this often: a restarted server is noticed.
+constexpr auto kProbeEvery = std::chrono::seconds(1);
 
 class Receiver final : public pqxx::notification_receiver {
  public:
@@ -34,6 +34,21 @@ class Receiver final : public pqxx::notification_receiver {
   const NotifyChannel::Handler& handler_;
 };
 }  // namespace
+
+std::vector<std::string> NotifyChannel::pack(const std::vector<std::string>& messages) {
+  std::vector<std::string> out;
+  std::string payload;
+  for (const auto& m : messages) {
+    if (!payload.empty() && payload.size() + 1 + m.size() > kMaxPayload) {
+      out.push_back(std::move(payload));
+      payload.clear();
+    }
+    if (!payload.empty()) payload += ';';
+    payload += m;
+  }
+  if (!payload.empty()) out.push_back(std::move(payload));
+  return out;
+}
 
 NotifyChannel::NotifyChannel(std::string database_url, std::string channel)
     : url_(std::move(database_url)), channel_(std::move(channel)) {}
@@ -75,35 +90,46 @@ void NotifyChannel::publish(std::string payload) {
 
 void NotifyChannel::publish_loop() {
   std::unique_ptr<pqxx::connection> conn;
-  std::deque<std::string> batch;
+  std::vector<std::string> batch;
+  auto last_used = std::chrono::steady_clock::now();
   for (;;) {
+    bool probe = false;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [this, &batch] { return stopping_ || !queue_.empty() || !batch.empty(); });
+      bool woke = cv_.wait_for(lock, kProbeEvery, [this, &batch] {
+        return stopping_ || !queue_.empty() || !batch.empty();
+      });
       if (stopping_ && queue_.empty() && batch.empty()) return;
       while (!queue_.empty()) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      probe = !woke && conn && std::chrono::steady_clock::now() - last_used >= kProbeEvery;
     }
     try {
+      if (probe) {
+        // Idle: find a dead connection now rather than at the next publish.
+        pqxx::nontransaction(*conn).exec("SELECT 1");
+        last_used = std::chrono::steady_clock::now();
+        continue;
+      }
+      if (batch.empty()) continue;
       if (!conn || !conn->is_open()) conn = std::make_unique<pqxx::connection>(url_);
       pqxx::work tx(*conn);
-      std::string payload;
-      for (const auto& ref : batch) {
-        if (!payload.empty() && payload.size() + ref.size() + 1 > kMaxPayload) {
-          tx.exec_params("SELECT pg_notify($1, $2)", channel_, payload);
-          payload.clear();
-        }
-        if (!payload.empty()) payload += ';';
-        payload += ref;
+      for (const auto& payload : pack(batch)) {
+        tx.exec_params("SELECT pg_notify($1, $2)", channel_, payload);
       }
-      if (!payload.empty()) tx.exec_params("SELECT pg_notify($1, $2)", channel_, payload);
       tx.commit();
       batch.clear();
+      last_used = std::chrono::steady_clock::now();
     } catch (const std::exception& e) {
-      spdlog::warn("notify: publish failed, retrying: {}", e.what());
+      bool was_probe = probe;
       conn.reset();
+      if (was_probe) {
+        spdlog::warn("notify: publisher lost its connection: {}", e.what());
+        continue;  // reconnects at the next publish
+      }
+      spdlog::warn("notify: publish failed, retrying: {}", e.what());
       if (batch.size() > kMaxQueued) {
         dropped_ += batch.size();
         batch.clear();
@@ -141,9 +167,9 @@ void NotifyChannel::listen_loop() {
         conn.await_notification(0, 200'000);
         conn.get_notifs();
         // A half-open connection never errors by itself: probe it, so a dead
-        // link is noticed (and everything re-read) within seconds.
+        // link is noticed (and everything re-read) within about a second.
         auto now = std::chrono::steady_clock::now();
-        if (now - last_probe > std::chrono::seconds(5)) {
+        if (now - last_probe >= kProbeEvery) {
           pqxx::nontransaction(conn).exec("SELECT 1");
           last_probe = now;
         }

@@ -1,8 +1,10 @@
-// Operator endpoints: /healthz (process serves), /readyz (database reachable and
-// schema current, not draining), /metrics (Prometheus text).
+// Operator endpoints: /healthz (process serves), /readyz (database reachable,
+// schema current, the LISTEN connection for live delivery up, not draining),
+// /metrics (Prometheus text).
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <vector>
 
 #include "chatd/core/metrics.hpp"
@@ -14,9 +16,14 @@ namespace chatd::api {
 
 class HealthHandler {
  public:
+  // `listening`: whether live delivery hears other instances (LISTEN is up).
   HealthHandler(store::DbPool& db, std::vector<store::Migration> migrations, Metrics& metrics,
-                const std::atomic<bool>& draining)
-      : db_(db), migrations_(std::move(migrations)), metrics_(metrics), draining_(draining) {}
+                const std::atomic<bool>& draining, std::function<bool()> listening)
+      : db_(db),
+        migrations_(std::move(migrations)),
+        metrics_(metrics),
+        draining_(draining),
+        listening_(std::move(listening)) {}
   // Routes: see src/api/routes.cpp.
   Task<http::Response> healthz(http::Request request, http::PathParams params);
   Task<http::Response> readyz(http::Request request, http::PathParams params);
@@ -27,6 +34,7 @@ class HealthHandler {
   const std::vector<store::Migration> migrations_;
   Metrics& metrics_;
   const std::atomic<bool>& draining_;
+  std::function<bool()> listening_;
 };
 
 }  // namespace chatd::api

@@ -32,6 +32,9 @@ struct Config {
   std::chrono::milliseconds shutdown_timeout{10'000};
   std::chrono::milliseconds ws_idle_timeout{60'000};
   std::size_t ws_max_queue = 1024;
+  std::size_t ws_max_queue_bytes = 1024 * 1024;
+  int ws_accept_rate = 2000;  // new WebSocket handshakes a second; 0: no limit
+  std::chrono::milliseconds presence_heartbeat{3000};  // instances expire after 5 of these
   std::string migrations_dir;  // empty: the migrations built into the binary
   unsigned long long password_hash_ops = 2;
   std::size_t password_hash_mem_kib = 64 * 1024;

@@ -15,6 +15,12 @@
 // repeat is in the same batch), seqs continue each conversation's last_seq
 // without a gap in arrival order. If a batch fails as a whole, each of its
 // sends is re-run alone, so one bad send cannot fail the others.
+//
+// Order: sends are taken in the order submit() was called, and a conversation
+// is in at most one batch in flight at a time (a drainer passes over sends of
+// a conversation that another batch holds). So the sends of one conversation
+// commit in submission order even with several batches in flight, and two
+// batches never wait on each other's conversation lock.
 #pragma once
 
 #include <atomic>
@@ -22,8 +28,11 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <unordered_set>
 
 #include "chatd/core/async.hpp"
 #include "chatd/core/expected.hpp"
@@ -59,9 +68,17 @@ class SendBatcher {
   SendBatcher(const SendBatcher&) = delete;
   SendBatcher& operator=(const SendBatcher&) = delete;
 
+  using Result = Expected<SentMessage>;
+  // Called once, on a database worker (or at once when refused), with the
+  // exception that failed the send or its result.
+  using Done = std::function<void(std::exception_ptr, std::optional<Result>)>;
+
   // Validated input only (see MessageService::send). Resolves once the
   // transaction holding the send has committed, or with its error.
-  Task<Expected<SentMessage>> send(store::SendRequest request);
+  Task<Result> send(store::SendRequest request);
+  // The same, for callers that must fix the order of several sends: the send
+  // is queued before submit returns (see "Order" above).
+  void submit(store::SendRequest request, Done done);
 
  private:
   struct Pending;
@@ -80,6 +97,7 @@ class SendBatcher {
   std::condition_variable cv_;    // a waiting drainer: more sends queued
   std::condition_variable idle_;  // in_flight_ reached zero
   std::deque<std::unique_ptr<Pending>> queue_;
+  std::unordered_set<model::ConversationId> busy_;  // in a batch being run
   std::size_t in_flight_ = 0;
 };
 

@@ -1,25 +1,32 @@
 // What the network layer needs to serve GET /v1/ws: who a token belongs to,
-// the services a client session uses, and the socket limits.
+// the real-time side a client session talks to, and the socket limits.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 
+#include "chatd/core/token_bucket.hpp"
 #include "chatd/domain/account_service.hpp"
-#include "chatd/realtime/client_session.hpp"
+#include "chatd/realtime/chat_port.hpp"
+#include "chatd/realtime/hub.hpp"
 
 namespace chatd::net {
 
 struct WebSocketGateway {
   domain::AccountService& accounts;
-  realtime::Services services;
+  realtime::ChatPort& chat;
+  realtime::Hub& hub;
   // Silence for this long closes the socket; a ping goes out after half of it.
   std::chrono::milliseconds idle_timeout{60'000};
   // A browser that authenticates by frame must do so within this time.
   std::chrono::milliseconds auth_timeout{10'000};
-  std::size_t max_queued_frames = 1024;   // beyond: close 1013 (client too slow)
+  std::size_t max_queued_frames = 1024;       // beyond: close 1013 (client too slow)
+  std::size_t max_queued_bytes = 1024 * 1024;  // the same, in bytes
   std::size_t max_frame_bytes = 64 * 1024;
-  std::size_t max_in_flight = 64;         // client frames being handled at once
+  std::size_t max_in_flight = 64;  // client frames being handled at once
+  // New handshakes per second (reconnect storms); beyond: 503 with Retry-After.
+  std::shared_ptr<TokenBucket> accept_rate = std::make_shared<TokenBucket>(0, 0);
 };
 
 }  // namespace chatd::net

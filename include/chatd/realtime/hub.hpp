@@ -1,57 +1,37 @@
-// The hub: which local connections belong to which user, and live delivery.
-//
-// Every commit is announced through PostgreSQL NOTIFY (store::NotifyChannel)
-// as a small reference; every instance, this one included, hears it and its
-// fan-out thread reads the new events once from the log, serialises each once
-// into a shared frame, and hands that frame to every local connection of every
-// member. Per-conversation order holds because one thread fans out in seq
-// order; exactly-once and gap-freedom per connection are the connection's
-// job (ClientSession keeps a cursor per conversation and fills gaps from the
-// log). The log is the truth; this path is only the fast way to hear of it.
+// The hub wires the real-time parts together; each part has one job:
+//   SessionIndex  which local connections belong to which user
+//   FanOut        committed events to the local connections of members
+//   Presence      online/offline across instances, shared in PostgreSQL
+//   Notice        the typed references instances exchange over NOTIFY
+// Every commit is announced as a reference on store::NotifyChannel; every
+// instance, this one included, hears it and fans out from the log. Events
+// committed here are also handed to FanOut in-process, with their content.
+// The log is the truth; this path is only the fast way to hear of it:
+// exactly-once and gap-freedom per connection are ClientSession's job.
 #pragma once
 
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <optional>
-#include <shared_mutex>
 #include <string>
 #include <thread>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "chatd/core/metrics.hpp"
 #include "chatd/domain/event_publisher.hpp"
-#include "chatd/model/conversation.hpp"
+#include "chatd/realtime/fan_out.hpp"
+#include "chatd/realtime/presence.hpp"
+#include "chatd/realtime/session_index.hpp"
 
 namespace chatd::store {
 class NotifyChannel;
-class Connection;
-}  // namespace chatd::store
+}
 
 namespace chatd::realtime {
 
-using Frame = std::shared_ptr<const std::string>;
-
-// One client connection, as the hub sees it. Calls come from the hub's
-// threads: implementations hand the work to their own executor and return.
-class Subscriber {
- public:
-  virtual ~Subscriber() = default;
-  virtual model::UserId user() const = 0;
-  virtual const std::string& token_hash() const = 0;
-  virtual void deliver_event(model::ConversationId id, model::Seq seq, Frame frame) = 0;
-  virtual void deliver_frame(Frame frame) = 0;  // read, typing, presence
-  virtual void revoke() = 0;                    // its token was revoked
-  virtual void shutdown() = 0;                  // the server is stopping: close with 1001
-};
-
 class Hub final : public domain::EventPublisher {
  public:
-  Hub(std::string database_url, store::NotifyChannel& channel, Metrics& metrics);
+  Hub(store::NotifyChannel& channel, LogReader& reader, PresenceBackend& presence,
+      Metrics& metrics, FanOut::Options fan_out = {}, Presence::Options presence_options = {});
   ~Hub() override;
 
   // Told of every token revocation heard (from any instance), and of every
@@ -64,12 +44,13 @@ class Hub final : public domain::EventPublisher {
 
   void start();
   void stop();
+  bool listening() const;
 
+  // Every attach is matched by one detach when the connection ends.
   void attach(const std::shared_ptr<Subscriber>& s);
   void detach(const Subscriber* s);
-  std::size_t connections() const;
-  // Calls fn for every attached subscriber (for shutdown).
-  void for_each(const std::function<void(const std::shared_ptr<Subscriber>&)>& fn) const;
+  std::size_t connections() const { return sessions_.size(); }
+  std::vector<std::shared_ptr<Subscriber>> subscribers() const { return sessions_.all(); }
 
   // domain::EventPublisher: announce to every instance.
   void events_committed(model::ConversationId id, model::Seq from, model::Seq to) override;
@@ -80,60 +61,17 @@ class Hub final : public domain::EventPublisher {
   void token_revoked(const std::string& token_hash) override;
 
  private:
+  void on_message(const std::string& text);
+  void on_reset();
+
+  store::NotifyChannel& channel_;
   std::function<void(const std::string&)> revoked_hook_;
   std::function<void()> missed_hook_;
-
-  struct Work {
-    // 'e' events (a reference), 'E' events of one conversation committed
-    // here (with content), 'r' read, 't' typing, 'p' presence, 'x' revoked,
-    // 'z' resync
-    char kind = 0;
-    model::ConversationId conversation = 0;
-    model::UserId user = 0;
-    model::Seq from = 0, to = 0;
-    std::string text;
-    std::vector<model::Event> events;  // 'E', ascending seq
-  };
-  struct ConversationState {
-    model::Seq fanned = -1;  // last seq handed to local connections
-    std::optional<std::unordered_set<model::UserId>> members;
-  };
-
-  void on_notification(const std::string& payload);
-  void on_reset();
-  void enqueue(Work w);
-  void run();
-  void handle(store::Connection& db, const Work& w);
-  void fan_out_events(store::Connection& db, model::ConversationId id, model::Seq from,
-                      model::Seq to);
-  // Events committed here: delivered as they are unless something before
-  // them has not been fanned out yet (then read from the log).
-  void fan_out_committed(store::Connection& db, model::ConversationId id,
-                         const std::vector<model::Event>& events);
-  // The state of a conversation about to be fanned out from `from`.
-  ConversationState& state_for(model::ConversationId id, model::Seq from);
-  void deliver(store::Connection& db, model::ConversationId id, const model::Event& e,
-               ConversationState& state);
-  std::unordered_set<model::UserId>& members(store::Connection& db, model::ConversationId id);
-  std::vector<std::shared_ptr<Subscriber>> sessions_of(model::UserId user) const;
-  void send_to_members(store::Connection& db, model::ConversationId id, model::UserId except,
-                       const Frame& frame);
-
-  std::string url_;
-  store::NotifyChannel& channel_;
-  std::atomic<std::uint64_t>& delivered_;
-
-  mutable std::shared_mutex sessions_mu_;
-  std::unordered_map<model::UserId, std::vector<std::weak_ptr<Subscriber>>> by_user_;
-  std::size_t count_ = 0;
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Work> queue_;
-  bool stopping_ = false;
-  std::thread thread_;
-  // Touched only by the fan-out thread.
-  std::unordered_map<model::ConversationId, ConversationState> conversations_;
+  SessionIndex sessions_;
+  FanOut fan_out_;
+  Presence presence_;
+  std::thread fan_out_thread_;
+  bool started_ = false;
 };
 
 }  // namespace chatd::realtime

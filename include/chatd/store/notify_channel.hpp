@@ -1,6 +1,10 @@
-// Cross-instance signals over PostgreSQL LISTEN/NOTIFY. Payloads are small
-// references ("e:<conversation>:<from>:<to>", ...); receivers read the
-// events themselves from the log. Publishing is batched on a dedicated
+// Cross-instance signals over PostgreSQL LISTEN/NOTIFY. Messages are small
+// references (realtime/notice.hpp) that never contain ';': several are joined
+// with ';' into one payload of at most kMaxPayload bytes, and the listener
+// hands them over one by one. Receivers read events themselves from the log.
+// Both connections probe the server when idle, so a database that restarted
+// is noticed within about a second, not at the next publish. Publishing is
+// batched on a dedicated
 // connection, never inside a message transaction (a NOTIFYing commit takes a
 // cluster-wide lock). Listening uses another dedicated connection outside the
 // pool; after it reconnects, `on_reset` runs because notifications sent while
@@ -14,13 +18,19 @@
 #include <string>
 #include <thread>
 #include <atomic>
+#include <vector>
 
 namespace chatd::store {
 
 class NotifyChannel {
  public:
-  using Handler = std::function<void(const std::string& payload)>;
+  using Handler = std::function<void(const std::string& message)>;
   using Reset = std::function<void()>;
+  // NOTIFY payloads must stay under 8000 bytes.
+  static constexpr std::size_t kMaxPayload = 7900;
+
+  // Joins messages into as few payloads as fit.
+  static std::vector<std::string> pack(const std::vector<std::string>& messages);
 
   NotifyChannel(std::string database_url, std::string channel);
   ~NotifyChannel();

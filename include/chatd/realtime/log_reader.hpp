@@ -1,0 +1,43 @@
+// What fan-out reads from the database: the log, members, contacts. An
+// interface so that fan-out can be tested without a database.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chatd/model/conversation.hpp"
+#include "chatd/store/message_store.hpp"
+
+namespace chatd::store {
+class Connection;
+}
+
+namespace chatd::realtime {
+
+class LogReader {
+ public:
+  virtual ~LogReader() = default;
+  // Events after `after`, ascending, at most `limit`. Throws when the database is away.
+  virtual store::Page<model::Event> events(model::ConversationId id, model::Seq after,
+                                           int limit) = 0;
+  virtual std::vector<model::UserId> member_ids(model::ConversationId id) = 0;
+  // Everyone who shares a conversation with the user.
+  virtual std::vector<model::UserId> contacts(model::UserId user) = 0;
+};
+
+// The database-backed reader. It owns one connection outside the request
+// pool: fan-out is sequential and must not queue behind request traffic.
+class StoreLogReader final : public LogReader {
+ public:
+  explicit StoreLogReader(std::string database_url);
+  ~StoreLogReader() override;
+  store::Page<model::Event> events(model::ConversationId id, model::Seq after, int limit) override;
+  std::vector<model::UserId> member_ids(model::ConversationId id) override;
+  std::vector<model::UserId> contacts(model::UserId user) override;
+
+ private:
+  std::unique_ptr<store::Connection> db_;
+};
+
+}  // namespace chatd::realtime
