@@ -150,6 +150,8 @@ void NotifyChannel::listen_loop() {
     }
     try {
       pqxx::connection conn(url_);
+      // Named, so that operators (and tests) can find it in pg_stat_activity.
+      pqxx::nontransaction(conn).exec("SET application_name = 'chatd-listen'");
       Receiver receiver(conn, channel_, on_message_);
       conn.get_notifs();  // issues the LISTEN
       listening_ = true;

@@ -96,7 +96,10 @@ void ChatdProcess::spawn() {
     ::close(pipefd[1]);
     for (auto& [k, v] : env_) ::setenv(k.c_str(), v.c_str(), 1);
     std::vector<char*> argv;
-    std::string bin = CHATD_BINARY;
+    // CHATD_TEST_BINARY runs the tests against another build (e.g. an older
+    // commit, to see a test fail there).
+    const char* other = std::getenv("CHATD_TEST_BINARY");
+    std::string bin = other && *other ? other : CHATD_BINARY;
     argv.push_back(bin.data());
     for (auto& a : args_) argv.push_back(a.data());
     argv.push_back(nullptr);

@@ -18,6 +18,9 @@ struct WsClient::Impl {
   asio::io_context ioc;
   websocket::stream<beast::tcp_stream> ws{ioc};
   beast::flat_buffer buffer;
+  bool reading = false;  // an async_read is pending
+  bool done = false;
+  beast::error_code result;
 };
 
 WsClient::WsClient(std::uint16_t port, const std::string& token, int receive_buffer)
@@ -41,6 +44,9 @@ WsClient::WsClient(std::uint16_t port, const std::string& token, int receive_buf
 WsClient::~WsClient() {
   beast::error_code ec;
   beast::get_lowest_layer(impl_->ws).socket().close(ec);
+  // Let a pending read finish before its buffer goes.
+  impl_->ioc.restart();
+  impl_->ioc.run_for(std::chrono::seconds(1));
 }
 
 void WsClient::send(const Json& frame) { send_text(frame.dump()); }
@@ -60,32 +66,30 @@ void WsClient::send_binary(const std::string& bytes) {
 
 std::optional<Json> WsClient::read(std::chrono::milliseconds timeout) {
   if (closed_) return std::nullopt;
-  auto& ioc = impl_->ioc;
-  bool done = false;
-  beast::error_code result;
-  impl_->buffer.clear();
-  impl_->ws.async_read(impl_->buffer, [&](beast::error_code ec, std::size_t) {
-    done = true;
-    result = ec;
-  });
-  ioc.restart();
-  ioc.run_for(timeout);
-  if (!done) {
-    // Timed out: cancel the read and let it finish.
-    beast::get_lowest_layer(impl_->ws).socket().cancel();
-    ioc.restart();
-    ioc.run();
-    closed_ = true;  // a cancelled websocket read leaves the stream unusable
-    close_code_ = -1;
-    return std::nullopt;
+  auto& im = *impl_;
+  // A read that timed out stays pending: the next call waits for the same
+  // frame, so a quiet moment does not cost the connection.
+  if (!im.reading) {
+    im.reading = true;
+    im.done = false;
+    im.buffer.clear();
+    im.ws.async_read(im.buffer, [&im](beast::error_code ec, std::size_t) {
+      im.done = true;
+      im.result = ec;
+    });
   }
-  if (result) {
+  im.ioc.restart();
+  im.ioc.run_for(timeout);
+  if (!im.done) return std::nullopt;
+  im.reading = false;
+  if (im.result) {
     closed_ = true;
-    close_code_ = impl_->ws.reason().code;
+    close_code_ = im.ws.reason().code;
     return std::nullopt;
   }
-  auto j = Json::parse(beast::buffers_to_string(impl_->buffer.data()), nullptr, false);
-  if (j.is_discarded()) return Json(beast::buffers_to_string(impl_->buffer.data()));
+  auto text = beast::buffers_to_string(im.buffer.data());
+  auto j = Json::parse(text, nullptr, false);
+  if (j.is_discarded()) return Json(text);
   return j;
 }
 
