@@ -234,8 +234,11 @@ Task<void> ClientSession::wait_for_walk(std::shared_ptr<ClientSession> self, Con
 Task<void> ClientSession::do_recheck(std::shared_ptr<ClientSession> self) {
   // Spread the reads of many connections told at once.
   thread_local std::minstd_rand rng(std::random_device{}());
-  co_await pause(self->transport_->executor(),
-                 std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 1000)(rng)));
+  auto spread = static_cast<int>(self->limits_.recheck_spread.count());
+  if (spread > 0) {
+    co_await pause(self->transport_->executor(),
+                   std::chrono::milliseconds(std::uniform_int_distribution<int>(0, spread)(rng)));
+  }
   Expected<ChatPort::Positions> mine;
   try {
     mine = co_await self->chat_.conversations_of(self->user_.id);

@@ -69,6 +69,9 @@ class ClientSession final : public Subscriber, public std::enable_shared_from_th
   struct Limits {
     std::size_t max_in_flight = 64;  // client frames being handled at once
     int catch_up_page = 200;
+    // A recheck waits a random while up to this, so that the connections
+    // told at once do not all read at once.
+    std::chrono::milliseconds recheck_spread{1000};
   };
 
   ClientSession(ChatPort& chat, std::shared_ptr<Transport> transport, model::User user,

@@ -1,0 +1,99 @@
+// In-memory stand-ins for the real-time layer's unit tests.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "chatd/realtime/log_reader.hpp"
+#include "chatd/realtime/subscriber.hpp"
+
+namespace chatd::test {
+
+// Records what the hub hands it (on the calling thread).
+class RecordingSubscriber final : public realtime::Subscriber {
+ public:
+  explicit RecordingSubscriber(model::UserId user) : user_(user) {}
+  model::UserId user() const override { return user_; }
+  const std::string& token_hash() const override { return token_; }
+  void deliver_event(model::ConversationId id, model::Seq seq, realtime::Frame frame) override {
+    std::lock_guard lock(mu_);
+    events.push_back({id, seq, frame != nullptr});
+  }
+  void deliver_frame(realtime::Frame frame) override {
+    std::lock_guard lock(mu_);
+    frames.push_back(*frame);
+  }
+  void recheck() override { ++rechecks; }
+  void revoke() override {}
+  void shutdown() override {}
+
+  struct Got {
+    model::ConversationId conversation;
+    model::Seq seq;
+    bool with_frame;
+  };
+  std::vector<Got> events;
+  std::vector<std::string> frames;
+  std::atomic<int> rechecks{0};
+
+ private:
+  model::UserId user_;
+  std::string token_ = "t";
+  std::mutex mu_;
+};
+
+// A log, members and contacts in memory; reads can be made to fail.
+class MemoryLog final : public realtime::LogReader {
+ public:
+  model::Seq append(model::ConversationId c, const std::string& kind = "message.created",
+                    const std::string& data = "{}") {
+    auto& log = logs[c];
+    model::Event e;
+    e.conversation_id = c;
+    e.seq = static_cast<model::Seq>(log.size()) + 1;
+    e.kind = kind;
+    e.created_at = "2026-12-01T00:00:00.000Z";
+    e.data_json = data;
+    log.push_back(e);
+    return e.seq;
+  }
+  store::Page<model::Event> events(model::ConversationId id, model::Seq after, int limit) override {
+    ++reads;
+    if (failing.count(id)) throw std::runtime_error("database away");
+    store::Page<model::Event> page;
+    for (const auto& e : logs[id]) {
+      if (e.seq <= after) continue;
+      if (static_cast<int>(page.items.size()) == limit) {
+        page.has_more = true;
+        break;
+      }
+      page.items.push_back(e);
+    }
+    return page;
+  }
+  std::vector<model::UserId> member_ids(model::ConversationId id) override {
+    ++member_reads;
+    if (failing.count(id)) throw std::runtime_error("database away");
+    return {members[id].begin(), members[id].end()};
+  }
+  std::vector<model::UserId> contacts(model::UserId user) override {
+    std::set<model::UserId> out;
+    for (const auto& [c, who] : members) {
+      if (who.count(user)) out.insert(who.begin(), who.end());
+    }
+    out.erase(user);
+    return {out.begin(), out.end()};
+  }
+
+  std::map<model::ConversationId, std::vector<model::Event>> logs;
+  std::map<model::ConversationId, std::set<model::UserId>> members;
+  std::set<model::ConversationId> failing;
+  std::atomic<int> reads{0}, member_reads{0};
+};
+
+}  // namespace chatd::test

@@ -1,0 +1,199 @@
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "chatd/realtime/fan_out.hpp"
+#include "fakes.hpp"
+
+using namespace chatd;
+using chatd::realtime::FanOut;
+using chatd::realtime::Notice;
+using chatd::test::MemoryLog;
+using chatd::test::RecordingSubscriber;
+
+namespace {
+
+struct FanOutTest : ::testing::Test {
+  MemoryLog log;
+  realtime::SessionIndex sessions;
+  std::atomic<std::uint64_t> delivered{0}, dropped{0}, errors{0};
+
+  std::unique_ptr<FanOut> make(FanOut::Options o = {}) {
+    return std::make_unique<FanOut>(log, sessions, o,
+                                    FanOut::Counters{&delivered, &dropped, &errors});
+  }
+  std::shared_ptr<RecordingSubscriber> connect(model::UserId u) {
+    auto s = std::make_shared<RecordingSubscriber>(u);
+    sessions.attach(s);
+    return s;
+  }
+  static void run(FanOut& f) {
+    while (f.step()) {
+    }
+  }
+  static std::vector<model::Seq> seqs(const RecordingSubscriber& s, model::ConversationId c) {
+    std::vector<model::Seq> out;
+    for (const auto& g : s.events) {
+      if (g.conversation == c) out.push_back(g.seq);
+    }
+    return out;
+  }
+};
+
+TEST_F(FanOutTest, EventsCommittedHereGoOutWithoutReadingTheLog) {
+  log.members[1] = {10, 11};
+  auto a = connect(10), b = connect(11);
+  auto f = make();
+  std::vector<model::Event> batch;
+  for (int i = 0; i < 3; ++i) log.append(1);
+  f->committed_here(log.logs[1]);
+  run(*f);
+  EXPECT_EQ(seqs(*a, 1), (std::vector<model::Seq>{1, 2, 3}));
+  EXPECT_EQ(seqs(*b, 1), (std::vector<model::Seq>{1, 2, 3}));
+  EXPECT_EQ(log.reads.load(), 0);
+  // Our own reference, heard back through LISTEN, costs nothing either.
+  f->announce(1, 1, 3);
+  run(*f);
+  EXPECT_EQ(log.reads.load(), 0);
+  EXPECT_EQ(seqs(*a, 1).size(), 3u);
+  EXPECT_EQ(delivered.load(), 6u);
+}
+
+TEST_F(FanOutTest, ManyReferencesToOneConversationCostOneRead) {
+  log.members[1] = {10};
+  auto a = connect(10);
+  auto f = make();
+  log.append(1);
+  f->announce(1, 1, 1);
+  run(*f);
+  for (int i = 0; i < 50; ++i) {
+    auto s = log.append(1);
+    f->announce(1, s, s);
+  }
+  int before = log.reads.load();
+  run(*f);
+  EXPECT_EQ(log.reads.load() - before, 1);
+  auto got = seqs(*a, 1);
+  ASSERT_EQ(got.size(), 51u);
+  for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], static_cast<model::Seq>(i) + 1);
+}
+
+TEST_F(FanOutTest, AConversationWhoseReadsFailWaitsAloneAndIsRetried) {
+  log.members[1] = {10};
+  log.members[2] = {10};
+  auto a = connect(10);
+  FanOut::Options o;
+  o.max_backoff = std::chrono::milliseconds(20);
+  auto f = make(o);
+  log.append(1);
+  log.append(2);
+  log.failing.insert(1);
+  f->announce(1, 1, 1);
+  f->announce(2, 1, 1);
+  run(*f);
+  EXPECT_TRUE(seqs(*a, 1).empty());
+  EXPECT_EQ(seqs(*a, 2), (std::vector<model::Seq>{1})) << "one failing conversation held up another";
+  EXPECT_GE(errors.load(), 1u);
+  log.failing.clear();
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (seqs(*a, 1).empty() && std::chrono::steady_clock::now() < until) {
+    f->step();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(seqs(*a, 1), (std::vector<model::Seq>{1}));
+}
+
+TEST_F(FanOutTest, AConversationWithNobodyConnectedHereIsNotRead) {
+  log.members[1] = {10, 11};
+  auto f = make();
+  for (int i = 0; i < 5; ++i) {
+    auto seq = log.append(1);
+    f->announce(1, seq, seq);
+  }
+  run(*f);
+  EXPECT_EQ(log.reads.load(), 0);
+  // Someone connects: from the next event on, it is read and delivered.
+  auto a = connect(11);
+  auto s = log.append(1);
+  f->announce(1, s, s);
+  run(*f);
+  EXPECT_EQ(seqs(*a, 1), (std::vector<model::Seq>{6}));
+}
+
+TEST_F(FanOutTest, MembershipChangesTakeEffectAtTheirOwnSeq) {
+  log.members[1] = {10};
+  auto owner = connect(10), newcomer = connect(11);
+  auto f = make();
+  f->announce(1, log.append(1), 1);
+  run(*f);
+  log.members[1].insert(11);
+  log.append(1, "member.added", R"({"user_id":11})");
+  log.append(1);
+  log.members[1].erase(11);
+  log.append(1, "member.removed", R"({"user_id":11})");
+  log.append(1);
+  f->announce(1, 2, 5);
+  run(*f);
+  EXPECT_EQ(seqs(*owner, 1), (std::vector<model::Seq>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(seqs(*newcomer, 1), (std::vector<model::Seq>{2, 3, 4}));
+}
+
+TEST_F(FanOutTest, TooMuchPendingWorkBecomesARecheckOfEveryConnection) {
+  FanOut::Options o;
+  o.max_pending_conversations = 10;
+  auto a = connect(10), b = connect(11);
+  auto f = make(o);
+  for (int c = 1; c <= 50; ++c) {
+    log.members[c] = {10};
+    f->announce(c, log.append(c), 1);
+  }
+  EXPECT_LE(f->pending(), 10u);
+  EXPECT_EQ(dropped.load(), 40u);
+  run(*f);
+  EXPECT_EQ(a->rechecks.load(), 1);
+  EXPECT_EQ(b->rechecks.load(), 1);
+}
+
+TEST_F(FanOutTest, ContentOverTheByteBudgetIsReadFromTheLogInstead) {
+  FanOut::Options o;
+  o.max_content_bytes = 100;
+  log.members[1] = {10};
+  auto a = connect(10);
+  auto f = make(o);
+  for (int i = 0; i < 5; ++i) log.append(1, "message.created", std::string(200, ' ') + "{}");
+  f->committed_here(log.logs[1]);
+  run(*f);
+  EXPECT_EQ(seqs(*a, 1).size(), 5u);
+  EXPECT_GE(log.reads.load(), 1);
+}
+
+TEST_F(FanOutTest, SignalsBeyondTheirBoundAreDroppedAndCounted) {
+  FanOut::Options o;
+  o.max_signals = 3;
+  log.members[1] = {10, 11};
+  auto a = connect(10), b = connect(11);
+  auto f = make(o);
+  for (int i = 0; i < 5; ++i) f->signal(Notice::typing(1, 11));
+  EXPECT_EQ(dropped.load(), 2u);
+  run(*f);
+  EXPECT_EQ(a->frames.size(), 3u);
+  EXPECT_TRUE(b->frames.empty()) << "typing goes to the others only";
+  // A non-member's typing reaches nobody.
+  f->signal(Notice::typing(1, 99));
+  run(*f);
+  EXPECT_EQ(a->frames.size(), 3u);
+}
+
+TEST_F(FanOutTest, PresenceGoesToTheUsersContacts) {
+  log.members[1] = {10, 11};
+  log.members[2] = {12, 13};
+  auto contact = connect(11), stranger = connect(12);
+  auto f = make();
+  f->signal(Notice::presence(10, true));
+  run(*f);
+  ASSERT_EQ(contact->frames.size(), 1u);
+  EXPECT_EQ(contact->frames[0], R"({"type":"presence","user_id":10,"online":true})");
+  EXPECT_TRUE(stranger->frames.empty());
+}
+
+}  // namespace
