@@ -8,6 +8,7 @@
 //   chatd_loadgen fanout      --port P --members 1000 --messages 20 --users N
 //   chatd_loadgen connections --port P --count 10000 --users N --sources 4
 //   chatd_loadgen history     --port P --conns 64 --seconds 10 --conv C [--before S]
+//   chatd_loadgen window      --port P --pairs 100 --window 8 --seconds 10 --users N
 //
 // Users and tokens come from bench/setup.sql: token of user i is
 // "bench" + i left-padded with zeros to 43 characters; conversation i is the
@@ -51,6 +52,7 @@ struct Options {
   std::string scenario;
   std::uint16_t port = 8080;
   int conns = 64, users = 64, pairs = 64, members = 1000, messages = 20, count = 1000, sources = 1;
+  int window = 1;
   double seconds = 10, rate = 1000;
   long long conv = 0, before = 0;
 };
@@ -276,6 +278,104 @@ asio::awaitable<void> e2e(std::shared_ptr<Shared> sh, Json* out) {
   for (auto& s : senders) s->async_close(websocket::close_code::normal, asio::detached);
 }
 
+// ---- window: closed-loop 1:1 pairs; each sender keeps W sends in flight on
+// its socket, and a send leaves the window when the receiver gets its event.
+struct Pair {
+  explicit Pair(asio::any_io_executor ex) : sender(ex), receiver(ex), wake(ex) {
+    wake.expires_at(Clock::time_point::max());
+  }
+  websocket::stream<beast::tcp_stream> sender, receiver;
+  asio::steady_timer wake;  // cancelled when a send leaves the window
+  int in_flight = 0;
+};
+
+asio::awaitable<void> window_receiver(std::shared_ptr<Shared> sh, std::shared_ptr<Pair> p) {
+  beast::flat_buffer buffer;
+  beast::error_code ec;
+  for (;;) {
+    buffer.clear();
+    co_await p->receiver.async_read(buffer, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    auto text = beast::buffers_to_string(buffer.data());
+    if (text.find("message.created") == std::string::npos) continue;
+    auto digits = body_of(text, 'w');
+    if (digits.size() < 20) continue;
+    if (Clock::now() < sh->stop) {
+      ++sh->done;
+      sh->lat.add(now_ns() - std::stoll(digits));
+    }
+    --p->in_flight;
+    p->wake.cancel_one();
+  }
+}
+
+asio::awaitable<void> window_sender(std::shared_ptr<Shared> sh, std::shared_ptr<Pair> p, int index) {
+  beast::error_code ec;
+  long long n = 0;
+  while (Clock::now() < sh->stop) {
+    if (p->in_flight >= sh->opt.window) {
+      co_await p->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    char body[32];
+    std::snprintf(body, sizeof body, "w%020lld", static_cast<long long>(now_ns()));
+    std::string frame = "{\"type\":\"send\",\"id\":" + std::to_string(++n) +
+                        ",\"conversation_id\":" + std::to_string(index + 1) + ",\"client_msg_id\":\"x" +
+                        std::to_string(n) + "-" + std::to_string(now_ns()) + "\",\"body\":\"" + body + "\"}";
+    ++p->in_flight;
+    co_await p->sender.async_write(asio::buffer(frame), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) { ++sh->errors; co_return; }
+  }
+}
+
+asio::awaitable<void> window_drain(std::shared_ptr<Shared> sh, std::shared_ptr<Pair> p) {
+  beast::flat_buffer buffer;
+  beast::error_code ec;
+  for (;;) {
+    buffer.clear();
+    co_await p->sender.async_read(buffer, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    if (beast::buffers_to_string(buffer.data()).find("\"type\":\"error\"") != std::string::npos) {
+      ++sh->errors;
+      --p->in_flight;  // refused: it leaves the window too
+      p->wake.cancel_one();
+    }
+  }
+}
+
+asio::awaitable<void> window(std::shared_ptr<Shared> sh, Json* out) {
+  auto ex = co_await asio::this_coro::executor;
+  const auto& o = sh->opt;
+  std::vector<std::shared_ptr<Pair>> pairs;
+  for (int i = 0; i < o.pairs; ++i) {
+    auto p = std::make_shared<Pair>(ex);
+    if (!co_await connect_ws(p->sender, o.port, token_of(i + 1), source_for(i, 1)) ||
+        !co_await connect_ws(p->receiver, o.port, token_of(o.users + i + 1), source_for(i, 1))) {
+      ++sh->errors;
+      co_return;
+    }
+    pairs.push_back(p);
+    asio::co_spawn(ex, window_receiver(sh, p), asio::detached);
+    asio::co_spawn(ex, window_drain(sh, p), asio::detached);
+  }
+  asio::steady_timer settle(ex, std::chrono::milliseconds(300));
+  co_await settle.async_wait(asio::use_awaitable);
+  sh->start = Clock::now();
+  sh->stop = sh->start + std::chrono::milliseconds(static_cast<long long>(o.seconds * 1000));
+  for (int i = 0; i < o.pairs; ++i) asio::co_spawn(ex, window_sender(sh, pairs[i], i), asio::detached);
+  asio::steady_timer wait(ex, sh->stop - Clock::now() + std::chrono::seconds(1));
+  co_await wait.async_wait(asio::use_awaitable);
+  (*out)["window"] = o.window;
+  (*out)["pairs"] = o.pairs;
+  (*out)["delivered"] = sh->done;
+  (*out)["per_s"] = sh->done / o.seconds;
+  for (auto& p : pairs) {
+    p->wake.cancel();
+    p->sender.async_close(websocket::close_code::normal, asio::detached);
+    p->receiver.async_close(websocket::close_code::normal, asio::detached);
+  }
+}
+
 // ---- fanout: one sender, M members connected; time to the last delivery
 struct FanoutState {
   int members = 0;
@@ -422,6 +522,7 @@ int main(int argc, char** argv) {
     else if (k == "--sources") o.sources = std::stoi(v);
     else if (k == "--conv") o.conv = std::stoll(v);
     else if (k == "--before") o.before = std::stoll(v);
+    else if (k == "--window") o.window = std::stoi(v);
     else { std::cerr << "unknown option " << k << "\n"; return 2; }
   }
   asio::io_context ioc(1);
@@ -439,6 +540,8 @@ int main(int argc, char** argv) {
     asio::co_spawn(ioc, e2e(sh, &out), finished);
   } else if (o.scenario == "fanout") {
     asio::co_spawn(ioc, fanout(sh, &out), finished);
+  } else if (o.scenario == "window") {
+    asio::co_spawn(ioc, window(sh, &out), finished);
   } else if (o.scenario == "connections") {
     asio::co_spawn(ioc, connections(sh, &out), finished);
   } else {
