@@ -217,6 +217,13 @@ int serve(const Config& config) {
     return 1;
   }
   hub.start();
+  // Say "listening" once live delivery hears the other instances too (the
+  // migrations just reached the database, so this takes milliseconds);
+  // /readyz reports it either way.
+  for (int i = 0; i < 200 && !hub.listening(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!hub.listening()) spdlog::warn("notify: not listening yet; /readyz says so until it is");
   spdlog::info("chatd listening on {}:{} ({} IO threads, {} database connections)",
                config.listen_host, port, config.threads, config.db_pool);
 
