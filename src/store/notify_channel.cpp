@@ -114,7 +114,10 @@ void NotifyChannel::publish_loop() {
         continue;
       }
       if (batch.empty()) continue;
-      if (!conn || !conn->is_open()) conn = std::make_unique<pqxx::connection>(url_);
+      if (!conn || !conn->is_open()) {
+        conn = std::make_unique<pqxx::connection>(url_);
+        pqxx::nontransaction(*conn).exec("SET application_name = 'chatd-publish'");
+      }
       pqxx::work tx(*conn);
       for (const auto& payload : pack(batch)) {
         tx.exec_params("SELECT pg_notify($1, $2)", channel_, payload);

@@ -574,5 +574,32 @@ TEST_F(Realtime, ReadyzReportsALostListenConnection) {
   EXPECT_EQ(client().get("/readyz").status, 200);
 }
 
+TEST_F(Realtime, TheNotifyPublisherNoticesALostConnectionWithoutWaitingForAPublish) {
+  // One send makes the publisher connect; then its connection is cut while
+  // nothing is being published.
+  auto a = user("pub"), b = user("sub");
+  auto conv = direct(a, b).json()["conversation"].value("id", 0LL);
+  ASSERT_EQ(send(a, conv, "1", "first").status, 201);
+  std::this_thread::sleep_for(300ms);
+  ASSERT_EQ(db_->query("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'chatd-publish'"),
+            "1");
+  db_->query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+             "WHERE application_name = 'chatd-publish'");
+  auto until = Clock::now() + 4s;
+  while (Clock::now() < until &&
+         server_->output().find("publisher lost its connection") == std::string::npos) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_NE(server_->output().find("publisher lost its connection"), std::string::npos)
+      << "the publisher did not notice within 4 s";
+  // And the next event still goes out, across instances too.
+  auto second = second_instance();
+  auto c = connect(second->port(), b);
+  ASSERT_EQ(send(a, conv, "2", "second").status, 201);
+  EXPECT_TRUE(c->read_until([](const Json& f) {
+    return is_event(f) && f["event"]["data"].value("body", "") == "second";
+  }, 5s));
+}
+
 }  // namespace
 }  // namespace chatd::test
