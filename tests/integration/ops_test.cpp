@@ -86,13 +86,23 @@ TEST_F(Ops, GracefulShutdownFinishesTheRequestInFlight) {
 
 TEST_F(Ops, ShutdownStopsAcceptingNewConnections) {
   auto port = server_->port();
+  // Half a request keeps the server draining (it waits for requests in
+  // flight), so the connection attempt below meets a live process.
+  RawSocket inflight(port);
+  ASSERT_TRUE(inflight.send("GET /healthz HTTP/1.1\r\nHost: x\r\n"));
+  std::this_thread::sleep_for(200ms);
   server_->signal(SIGTERM);
-  EXPECT_EQ(server_->wait(), 0) << server_->output();
+  std::this_thread::sleep_for(500ms);
+  ASSERT_EQ(server_->wait(0ms), -1) << "the server exited before the check could mean anything";
   boost::asio::io_context ioc;
   boost::asio::ip::tcp::socket s(ioc);
   boost::system::error_code ec;
   s.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
-  EXPECT_TRUE(ec) << "a stopped server still accepted a connection";
+  EXPECT_TRUE(ec) << "a draining server still accepted a connection";
+  // The request in flight is still answered, and then the server exits.
+  ASSERT_TRUE(inflight.send("\r\n"));
+  EXPECT_NE(inflight.read_until("\r\n\r\n", 5s).find("200 OK"), std::string::npos);
+  EXPECT_EQ(server_->wait(), 0) << server_->output();
 }
 
 TEST(Settings, WrongValueStopsTheStartNamingTheSetting) {

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <chrono>
 #include <latch>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "chatd/core/worker_pool.hpp"
@@ -40,11 +42,20 @@ TEST(WorkerPool, RefusesWorkBeyondTheQueueBound) {
 TEST(WorkerPool, GivesEachJobItsWorkerIndex) {
   WorkerPool pool("t", 3, 100);
   std::atomic<bool> in_range{true};
+  std::atomic<int> ran{0};
+  std::mutex mu;
+  std::set<std::size_t> seen;
   for (int i = 0; i < 100; ++i) {
-    pool.try_post([&](std::size_t w) {
+    ASSERT_TRUE(pool.try_post([&](std::size_t w) {
       if (w >= 3) in_range = false;
-    });
+      std::lock_guard lock(mu);
+      seen.insert(w);
+      ++ran;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }));
   }
   pool.stop();
+  EXPECT_EQ(ran.load(), 100);
   EXPECT_TRUE(in_range.load());
+  EXPECT_EQ(seen.size(), 3u) << "every worker has its own index and takes jobs";
 }
