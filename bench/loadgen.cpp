@@ -178,7 +178,8 @@ asio::awaitable<void> ws_sender(std::shared_ptr<Shared> sh, int index) {
   beast::error_code ec;
   long long n = 0;
   while (Clock::now() < sh->stop) {
-    std::string frame = "{\"type\":\"send\",\"id\":" + std::to_string(++n) +
+    ++n;
+    std::string frame = "{\"type\":\"send\",\"id\":" + std::to_string(n) +
                         ",\"conversation_id\":" + std::to_string(user) + ",\"client_msg_id\":\"w" +
                         std::to_string(index) + "-" + std::to_string(n) + "-" + std::to_string(now_ns()) +
                         "\",\"body\":\"bench message\"}";
@@ -319,7 +320,8 @@ asio::awaitable<void> window_sender(std::shared_ptr<Shared> sh, std::shared_ptr<
     }
     char body[32];
     std::snprintf(body, sizeof body, "w%020lld", static_cast<long long>(now_ns()));
-    std::string frame = "{\"type\":\"send\",\"id\":" + std::to_string(++n) +
+    ++n;
+    std::string frame = "{\"type\":\"send\",\"id\":" + std::to_string(n) +
                         ",\"conversation_id\":" + std::to_string(index + 1) + ",\"client_msg_id\":\"x" +
                         std::to_string(n) + "-" + std::to_string(now_ns()) + "\",\"body\":\"" + body + "\"}";
     ++p->in_flight;

@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Builds chatd and its tests, starts a throwaway PostgreSQL on a free port,
-# runs every test with ctest, and stops the database whatever happens. Then
-# runs `bench/run.sh --quick` as a smoke test that the benchmark works (no
-# timing is asserted); CHATD_TEST_BENCH=0 skips it.
-# Extra arguments go to ctest, e.g. scripts/test.sh -R Accounts (and skip the
-# benchmark).
+# Builds chatd and its tests (warnings are errors), starts a throwaway
+# PostgreSQL on a free port, and runs, stage after stage:
+#   1. every unit and integration test (ctest);
+#   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. the concurrency tests built with ThreadSanitizer;
+#   4. each libFuzzer target for a bounded time (scripts/fuzz.sh);
+#   5. bench/run.sh --quick, a smoke test that the benchmark works (no timing
+#      is asserted).
+# It stops the database whatever happens. CHATD_TEST_ASAN=0, CHATD_TEST_TSAN=0,
+# CHATD_TEST_FUZZ=0 and CHATD_TEST_BENCH=0 skip a stage; CHATD_FUZZ_SECONDS
+# sets the time per fuzz target (default 30). Extra arguments go to the first
+# ctest run and skip stages 2-5, e.g. scripts/test.sh -R Accounts.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-scripts/install-deps.sh build test db
-scripts/build.sh "$root/build"
+scripts/install-deps.sh build test db fuzz
+CHATD_WERROR=ON scripts/build.sh "$root/build"
 
 pgdir="$(mktemp -d /tmp/chatd-test-pg.XXXXXX)"
 chmod 755 "$pgdir"
@@ -31,9 +37,43 @@ export CHATD_TEST_PG="host=127.0.0.1 port=$port user=postgres"
 echo "test.sh: throwaway PostgreSQL on 127.0.0.1:$port"
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-ctest --test-dir "$root/build" --output-on-failure --timeout 300 -j "$(nproc)" "$@"
+stage() { echo; echo "test.sh: ==== $* ($(date -u +%H:%M:%S))"; }
 
-if [ "${CHATD_TEST_BENCH:-1}" = 1 ] && [ $# -eq 0 ]; then
-  echo "test.sh: benchmark smoke run (bench/run.sh --quick)"
+stage "unit and integration tests"
+ctest --test-dir "$root/build" --output-on-failure --timeout 300 -j "$(nproc)" "$@"
+[ $# -eq 0 ] || exit 0
+
+if [ "${CHATD_TEST_ASAN:-1}" = 1 ]; then
+  stage "the whole suite under AddressSanitizer + UndefinedBehaviorSanitizer"
+  CHATD_BUILD_TYPE=Check CHATD_SANITIZE=ON CHATD_WERROR=ON scripts/build.sh "$root/build-asan"
+  # Leaks are reported at exit of every chatd and test process; suppressions
+  # (one line each, with the reason) live in tests/sanitizers/.
+  CHATD_TEST_SLOWDOWN=3 \
+  ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1" \
+  LSAN_OPTIONS="suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0" \
+  UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+    ctest --test-dir "$root/build-asan" --output-on-failure --timeout 600 -j "$(nproc)"
+fi
+
+if [ "${CHATD_TEST_TSAN:-1}" = 1 ]; then
+  stage "the concurrency tests under ThreadSanitizer"
+  CHATD_BUILD_TYPE=Check CHATD_TSAN=ON scripts/build.sh "$root/build-tsan"
+  # The hub's parts, the worker pool, the token cache and the client session
+  # (unit), and the send batcher, fan-out, presence and notify channel with a
+  # real database and real sockets (integration).
+  CHATD_TEST_SLOWDOWN=5 \
+  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/sanitizers/tsan.supp" \
+    ctest --test-dir "$root/build-tsan" --output-on-failure --timeout 600 -j "$(nproc)" \
+      -R '^(SessionIndex|FanOutTest|Presence|WorkerPool|TokenCache|TokenBucket|ClientSession)\.|^(GroupCommit\.|Realtime\.(ASync|Sixty|Closing|AUser|TheNotify)|WebSocket\.(Events|TwoHundred|SyncRacing))'
+fi
+
+if [ "${CHATD_TEST_FUZZ:-1}" = 1 ]; then
+  stage "fuzzing, ${CHATD_FUZZ_SECONDS:-30} s per target"
+  scripts/fuzz.sh "${CHATD_FUZZ_SECONDS:-30}"
+fi
+
+if [ "${CHATD_TEST_BENCH:-1}" = 1 ]; then
+  stage "benchmark smoke run (bench/run.sh --quick)"
   bench/run.sh --quick
 fi
+echo "test.sh: every stage passed"

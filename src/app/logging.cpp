@@ -1,5 +1,7 @@
 #include "chatd/app/logging.hpp"
 
+#include "chatd/core/time.hpp"
+
 #include <chrono>
 #include <ctime>
 
@@ -38,13 +40,7 @@ class JsonFormatter final : public spdlog::formatter {
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     auto since = msg.time.time_since_epoch();
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(since).count();
-    std::time_t secs = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char ts[40];
-    std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  static_cast<int>(ms % 1000));
+    std::string ts = format_rfc3339_ms(ms);
     dest.append(std::string_view("{\"ts\":\""));
     dest.append(std::string_view(ts));
     dest.append(std::string_view("\",\"level\":\""));

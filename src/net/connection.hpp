@@ -16,11 +16,10 @@
 
 #include "chatd/http/message.hpp"
 #include "chatd/net/server.hpp"
+#include "http_parse.hpp"
 
 namespace chatd::net {
 
-// The bytes of an HTTP/1.x response (status line, headers, body) in one buffer.
-std::string to_wire(const http::Response& response, unsigned version, bool keep_alive);
 
 struct Connection {
   explicit Connection(boost::asio::ip::tcp::socket socket) : stream(std::move(socket)) {}

@@ -35,6 +35,24 @@ namespace {
 
 }  // namespace
 
+void configure(RequestParser& parser, const ServerOptions& opt) {
+  parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
+  parser.body_limit(opt.body_limit);
+  parser.eager(true);
+}
+
+Error refusal_for(const beast::error_code& ec, const ServerOptions& opt) {
+  if (ec == bhttp::error::body_limit) {
+    return {ErrorKind::payload_too_large, "payload_too_large",
+            "request body exceeds " + std::to_string(opt.body_limit) + " bytes"};
+  }
+  if (ec == bhttp::error::header_limit) {
+    return {ErrorKind::payload_too_large, "payload_too_large",
+            "request header exceeds " + std::to_string(opt.header_limit) + " bytes"};
+  }
+  return Error::invalid("malformed HTTP request: " + ec.message());
+}
+
 http::Request to_request(bhttp::request<bhttp::string_body>&& in, const std::string& remote) {
   http::Request out;
   out.method = std::string(in.method_string());
@@ -130,10 +148,8 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
     }
     conn->idle = false;
 
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
-    parser.body_limit(opt.body_limit);
-    parser.eager(true);
+    RequestParser parser;
+    configure(parser, opt);
     // Usually the whole request is already in the buffer: parse it in place,
     // without another asynchronous read (and its deadline timer).
     ec = {};
@@ -149,14 +165,7 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
       break;  // closed, too slow, or shut down: nothing to answer
     }
     if (ec) {
-      Error refusal = Error::invalid("malformed HTTP request: " + ec.message());
-      if (ec == bhttp::error::body_limit) {
-        refusal = {ErrorKind::payload_too_large, "payload_too_large",
-                   "request body exceeds " + std::to_string(opt.body_limit) + " bytes"};
-      } else if (ec == bhttp::error::header_limit) {
-        refusal = {ErrorKind::payload_too_large, "payload_too_large",
-                   "request header exceeds " + std::to_string(opt.header_limit) + " bytes"};
-      }
+      Error refusal = refusal_for(ec, opt);
       // What is known of the request (the header, when it was complete).
       http::Request partial;
       if (parser.is_header_done()) {

@@ -273,7 +273,9 @@ TEST_F(Conversations, ReadMarkerMovesForwardOnlyAndDrivesUnreadCount) {
   // The member list shows each marker.
   auto a_view = view(a);
   for (auto& m : a_view["members"]) {
-    if (m["user_id"] == b.id) EXPECT_EQ(m["read_seq"], 8);
+    if (m["user_id"] == b.id) {
+      EXPECT_EQ(m["read_seq"], 8);
+    }
   }
 }
 

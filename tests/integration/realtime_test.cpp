@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -91,8 +92,18 @@ struct Seen {
   }
 };
 
+// Sanitizer builds run several times slower: CHATD_TEST_SLOWDOWN (set by
+// scripts/test.sh for those stages) stretches the timing the checks allow.
+int slowdown() {
+  const char* v = std::getenv("CHATD_TEST_SLOWDOWN");
+  int n = v ? std::atoi(v) : 1;
+  return n < 1 ? 1 : n;
+}
+
 TEST_F(Realtime, ChurnedReconnectsNeverSilenceAConversationNorRepeatAnEvent) {
   constexpr int kGroups = 20, kSenders = 40, kReceivers = 60, kGroupsEach = 4;
+  const int slow = slowdown();
+  const auto margin = std::chrono::milliseconds(1500 * slow);
   auto second = second_instance();
   std::uint16_t ports[2] = {server_->port(), second->port()};
 
@@ -180,7 +191,7 @@ TEST_F(Realtime, ChurnedReconnectsNeverSilenceAConversationNorRepeatAnEvent) {
           mine.seqs[conv].insert(seq);
         }
         if (!synced_at) return false;
-        auto by = Clock::now() - 1500ms;
+        auto by = Clock::now() - margin;
         if (by > *synced_at) {
           for (long long g : groups_of[r]) {
             long long due = acks.at(g, by);
@@ -188,7 +199,8 @@ TEST_F(Realtime, ChurnedReconnectsNeverSilenceAConversationNorRepeatAnEvent) {
               ++silences;
               note("receiver " + std::to_string(r) + ": conversation " + std::to_string(g) +
                    " stopped at " + std::to_string(mine.contiguous(g)) + ", " +
-                   std::to_string(due) + " was acknowledged 1.5 s before the end");
+                   std::to_string(due) + " was acknowledged " +
+                   std::to_string(margin.count()) + " ms before the end");
             }
           }
         }
@@ -198,7 +210,8 @@ TEST_F(Realtime, ChurnedReconnectsNeverSilenceAConversationNorRepeatAnEvent) {
         WsClient c(ports[rng() % 2], receivers[r].token);
         if (!c.connected()) continue;
         ++reconnects;
-        auto life = std::chrono::milliseconds(std::uniform_int_distribution<int>(150, 2500)(rng));
+        auto life = std::chrono::milliseconds(
+            std::uniform_int_distribution<int>(150, 2500)(rng) * slow);
         session(c, Clock::now() + life, false);
       }
       // The last connection is made under load too, and kept.
@@ -210,7 +223,7 @@ TEST_F(Realtime, ChurnedReconnectsNeverSilenceAConversationNorRepeatAnEvent) {
     });
   }
   std::this_thread::sleep_for(12s);
-  auto final_until = Clock::now() + 5s;
+  auto final_until = Clock::now() + 5s * slow;
   final_until_rep = final_until.time_since_epoch().count();
   churning = false;
   std::this_thread::sleep_until(final_until);
@@ -218,7 +231,7 @@ TEST_F(Realtime, ChurnedReconnectsNeverSilenceAConversationNorRepeatAnEvent) {
   while (finals_ready < kReceivers) std::this_thread::sleep_for(50ms);
   for (auto& t : sender_threads) t.join();
   for (auto& t : receiver_threads) t.join();
-  EXPECT_GE(reconnects.load(), 300) << "too little churn to mean anything";
+  EXPECT_GE(reconnects.load(), 300 / slow) << "too little churn to mean anything";
   EXPECT_EQ(duplicates.load(), 0) << report;
   EXPECT_EQ(silences.load(), 0) << report;
 
@@ -234,7 +247,7 @@ TEST_F(Realtime, ChurnedReconnectsNeverSilenceAConversationNorRepeatAnEvent) {
   for (int r = 0; r < kReceivers; ++r) {
     auto& c = *finals[r];
     std::set<long long> waiting(groups_of[r].begin(), groups_of[r].end());
-    auto deadline = Clock::now() + 10s;
+    auto deadline = Clock::now() + 10s * slow;
     while (!waiting.empty() && Clock::now() < deadline) {
       auto f = c.read(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
       if (!f) break;

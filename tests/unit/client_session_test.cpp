@@ -16,6 +16,7 @@
 #include <set>
 
 #include "chatd/realtime/client_session.hpp"
+#include "fake_chat.hpp"
 
 namespace chatd::realtime {
 namespace {
@@ -24,91 +25,6 @@ namespace asio = boost::asio;
 using Json = nlohmann::json;
 using model::ConversationId;
 using model::Seq;
-
-class FakeTransport final : public Transport {
- public:
-  explicit FakeTransport(asio::io_context& io) : io_(io) {}
-  asio::any_io_executor executor() const override { return io_.get_executor(); }
-  void send(Frame frame) override { frames.push_back(Json::parse(*frame)); }
-  bool congested() const override { return false; }
-  bool open() const override { return !closed; }
-  void close(std::uint16_t code, std::string) override {
-    closed = true;
-    close_code = code;
-  }
-  std::vector<Json> frames;
-  bool closed = false;
-  int close_code = 0;
-
- private:
-  asio::io_context& io_;
-};
-
-// One user's conversations; every read waits 0..max_delay_us first, so
-// reads, live events and syncs interleave differently with every seed.
-class FakeChat final : public ChatPort {
- public:
-  FakeChat(asio::io_context& io, unsigned seed) : io_(io), rng_(seed) {}
-
-  Seq append(ConversationId c) {
-    auto& log = logs[c];
-    model::Event e;
-    e.conversation_id = c;
-    e.seq = static_cast<Seq>(log.size()) + 1;
-    e.kind = "message.created";
-    e.created_at = "2026-12-01T00:00:00.000Z";
-    e.data_json = "{}";
-    log.push_back(e);
-    return e.seq;
-  }
-  // Like a statement, a read sees the log as it was when it began; the
-  // answer arrives a while later.
-  Task<Expected<Positions>> conversations_of(model::UserId) override {
-    Positions out;
-    for (const auto& [c, log] : logs) out.emplace_back(c, static_cast<Seq>(log.size()));
-    co_await delay();
-    co_return out;
-  }
-  Task<Expected<store::Page<model::Event>>> events(model::UserId, ConversationId id, Seq after,
-                                                   int limit) override {
-    store::Page<model::Event> page;
-    for (const auto& e : logs[id]) {
-      if (e.seq <= after) continue;
-      if (static_cast<int>(page.items.size()) == limit) {
-        page.has_more = true;
-        break;
-      }
-      page.items.push_back(e);
-    }
-    co_await delay();
-    co_return page;
-  }
-  void send(model::UserId, SendCommand command, SendDone done) override {
-    submitted.push_back(command.client_msg_id);
-    pending.push_back(std::move(done));
-  }
-  Task<Expected<Seq>> mark_read(model::UserId, ConversationId, Seq seq) override {
-    co_await delay();
-    co_return seq;
-  }
-  void typing(model::UserId, ConversationId) override {}
-
-  Task<void> delay() {
-    asio::steady_timer t(io_, std::chrono::microseconds(std::uniform_int_distribution<int>(
-                                  std::min(min_delay_us, max_delay_us), max_delay_us)(rng_)));
-    co_await t.async_wait(asio::use_awaitable);
-  }
-
-  std::map<ConversationId, std::vector<model::Event>> logs;
-  std::vector<std::string> submitted;
-  std::vector<SendDone> pending;
-  int max_delay_us = 2000;
-  int min_delay_us = 0;
-
- private:
-  asio::io_context& io_;
-  std::mt19937 rng_;
-};
 
 Frame frame_of(const model::Event& e) { return event_frame(e); }
 
@@ -258,8 +174,11 @@ TEST(ClientSession, NoInterleavingOfLiveEventsSyncsAndReadsLosesOrRepeatsAnEvent
           Seq known = lowest[c];
           while (got.count(known + 1)) ++known;
           Seq at = pick(static_cast<int>(known) + 1);
-          if (pick(3) != 0) cursors[std::to_string(c)] = at;
-          else at = 0;  // left out: from 0
+          if (pick(3) != 0) {
+            cursors[std::to_string(c)] = at;
+          } else {
+            at = 0;  // left out: from 0
+          }
           lowest[c] = std::min(lowest[c], at);
         }
         sc.frame({{"type", "sync"}, {"id", step}, {"cursors", cursors}});
@@ -350,7 +269,9 @@ TEST(ClientSession, PipelinedSendsAreSubmittedInOrderAndAnsweredInOrder) {
     sc.chat.pending[i](nullptr, Expected<domain::SentMessage>(m));
     sc.io.restart();
     sc.io.poll();
-    if (i > 0) EXPECT_EQ(sc.transport->frames.size(), 1u) << "ack " << i << " overtook an earlier send";
+    if (i > 0) {
+      EXPECT_EQ(sc.transport->frames.size(), 1u) << "ack " << i << " overtook an earlier send";
+    }
   }
   ASSERT_EQ(sc.transport->frames.size(), 11u);
   for (int i = 0; i < 10; ++i) {

@@ -65,7 +65,9 @@ TEST(Config, WrongValueNamesTheSetting) {
   for (const char* bad : {"8080", "host:", "host:70000", ":80", "h:-1"}) {
     auto x = parse_config({"--listen", bad}, kDb, 2);
     EXPECT_FALSE(x.ok()) << bad;
-    if (!x.ok()) EXPECT_NE(x.error().message.find("--listen"), std::string::npos);
+    if (!x.ok()) {
+      EXPECT_NE(x.error().message.find("--listen"), std::string::npos);
+    }
   }
   EXPECT_FALSE(parse_config({"--db-pool", "0"}, kDb, 2).ok());
   EXPECT_FALSE(parse_config({"--read-timeout", "soon"}, kDb, 2).ok());

@@ -1,0 +1,28 @@
+// Private to the network layer (and its fuzz target): turning bytes into a
+// chatd request and a response into bytes, with the server's limits.
+#pragma once
+
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <string>
+
+#include "chatd/core/expected.hpp"
+#include "chatd/http/message.hpp"
+#include "chatd/net/server.hpp"
+
+namespace chatd::net {
+
+using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+
+// The server's limits on a fresh parser.
+void configure(RequestParser& parser, const ServerOptions& options);
+// What a request the parser refused is answered (400, or 413 over a limit).
+Error refusal_for(const boost::beast::error_code& ec, const ServerOptions& options);
+http::Request to_request(boost::beast::http::request<boost::beast::http::string_body>&& in,
+                         const std::string& remote);
+// The bytes of an HTTP/1.x response (status line, headers, body) in one buffer.
+std::string to_wire(const http::Response& response, unsigned version, bool keep_alive);
+
+}  // namespace chatd::net
