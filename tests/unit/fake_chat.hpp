@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chatd/realtime/client_session.hpp"
+#include "fakes.hpp"
 
 namespace chatd::realtime {
 
@@ -66,15 +67,7 @@ class FakeChat final : public ChatPort {
   }
   Task<Expected<store::Page<model::Event>>> events(model::UserId, model::ConversationId id, model::Seq after,
                                                    int limit) override {
-    store::Page<model::Event> page;
-    for (const auto& e : logs[id]) {
-      if (e.seq <= after) continue;
-      if (static_cast<int>(page.items.size()) == limit) {
-        page.has_more = true;
-        break;
-      }
-      page.items.push_back(e);
-    }
+    auto page = test::page_after(logs[id], after, limit);
     co_await delay();
     co_return page;
   }

@@ -14,6 +14,21 @@
 
 namespace chatd::test {
 
+// The page of an in-memory log after `after`, at most `limit` events.
+inline store::Page<model::Event> page_after(const std::vector<model::Event>& log, model::Seq after,
+                                            int limit) {
+  store::Page<model::Event> page;
+  for (const auto& e : log) {
+    if (e.seq <= after) continue;
+    if (static_cast<int>(page.items.size()) == limit) {
+      page.has_more = true;
+      break;
+    }
+    page.items.push_back(e);
+  }
+  return page;
+}
+
 // Records what the hub hands it (on the calling thread).
 class RecordingSubscriber final : public realtime::Subscriber {
  public:
@@ -65,16 +80,7 @@ class MemoryLog final : public realtime::LogReader {
   store::Page<model::Event> events(model::ConversationId id, model::Seq after, int limit) override {
     ++reads;
     if (failing.count(id)) throw std::runtime_error("database away");
-    store::Page<model::Event> page;
-    for (const auto& e : logs[id]) {
-      if (e.seq <= after) continue;
-      if (static_cast<int>(page.items.size()) == limit) {
-        page.has_more = true;
-        break;
-      }
-      page.items.push_back(e);
-    }
-    return page;
+    return page_after(logs[id], after, limit);
   }
   std::vector<model::UserId> member_ids(model::ConversationId id) override {
     ++member_reads;
