@@ -7,7 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "chatd/http/errors.hpp"
-#include "chatd/store/connection.hpp"
+#include "chatd/core/failures.hpp"
 
 namespace chatd::http {
 
@@ -36,16 +36,9 @@ Task<Response> Dispatcher::invoke(std::size_t route, Request request, PathParams
   std::string id = request.request_id;
   try {
     co_return co_await handlers_[route](std::move(request), std::move(params));
-  } catch (const Overloaded& e) {
-    spdlog::warn("request {}: overloaded: {}", id, e.what());
-    co_return error_response(Error::unavailable("server is overloaded, retry shortly"));
-  } catch (const store::Unavailable& e) {
-    spdlog::warn("request {}: {}", id, e.what());
-    co_return error_response(Error::unavailable("database unavailable, retry shortly"));
-  } catch (const std::exception& e) {
-    spdlog::error("request {}: unhandled error: {}", id, e.what());
+  } catch (...) {
+    co_return error_response(error_for_failure(std::current_exception(), "request " + id));
   }
-  co_return error_response(Error{});
 }
 
 Task<Response> Dispatcher::handle(Request request) {

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "chatd/api/json_io.hpp"
+#include "chatd/core/failures.hpp"
 #include "chatd/domain/session_tokens.hpp"
 #include "chatd/http/errors.hpp"
 #include "chatd/net/websocket_gateway.hpp"
@@ -207,8 +208,8 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
     Expected<model::User> who;
     try {
       who = co_await gw.accounts.authenticate(token);
-    } catch (const std::exception& e) {  // database away or pool full
-      who = Error::unavailable("database unavailable, retry shortly");
+    } catch (...) {  // database away or pool full
+      who = error_for_failure(std::current_exception(), "ws upgrade from " + remote);
     }
     if (!who) {
       auto wire = to_wire(http::error_response(who.error()), req.version(), false);

@@ -12,7 +12,7 @@
 
 #include "chatd/api/json_io.hpp"
 #include "chatd/domain/validation.hpp"
-#include "chatd/store/connection.hpp"
+#include "chatd/core/failures.hpp"
 
 namespace chatd::realtime {
 
@@ -347,18 +347,7 @@ void ClientSession::answer_send(std::uint64_t n, Frame answer) {
 }
 
 Frame ClientSession::failure_frame(const Json& id, std::exception_ptr ep, model::UserId user) {
-  try {
-    std::rethrow_exception(ep);
-  } catch (const store::Unavailable&) {
-    return error_frame(id, Error::unavailable("database unavailable, retry shortly"));
-  } catch (const Overloaded&) {
-    return error_frame(id, Error::unavailable("server is overloaded, retry shortly"));
-  } catch (const std::exception& e) {
-    spdlog::error("ws user {}: frame failed: {}", user, e.what());
-  } catch (...) {
-    spdlog::error("ws user {}: frame failed", user);
-  }
-  return error_frame(id, Error{});
+  return error_frame(id, error_for_failure(ep, "ws user " + std::to_string(user)));
 }
 
 Task<void> ClientSession::read(std::shared_ptr<ClientSession> self, Json id, ConversationId conv,

@@ -17,6 +17,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "chatd/core/failures.hpp"
 #include "chatd/core/worker_pool.hpp"
 
 namespace chatd {
@@ -24,11 +25,7 @@ namespace chatd {
 template <class T>
 using Task = boost::asio::awaitable<T>;
 
-// Thrown into the awaiting coroutine when a pool's queue is full: the request
-// is answered 503 with Retry-After instead of queueing without bound.
-struct Overloaded : std::runtime_error {
-  explicit Overloaded(const std::string& what) : std::runtime_error(what) {}
-};
+// A full pool throws Overloaded (core/failures.hpp) into the awaiting coroutine.
 
 namespace detail {
 template <class R, class Handler>

@@ -7,13 +7,12 @@
 #include <stdexcept>
 #include <string>
 
+#include "chatd/core/failures.hpp"
+
 namespace chatd::store {
 
-// The database cannot be reached or the connection broke mid-call. Mapped to
-// 503 `unavailable`; the connection is re-established on its next use.
-struct Unavailable : std::runtime_error {
-  explicit Unavailable(const std::string& what) : std::runtime_error(what) {}
-};
+// Thrown when the database cannot be reached (see core/failures.hpp).
+using chatd::Unavailable;
 
 class Connection {
  public:
