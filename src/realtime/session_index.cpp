@@ -41,13 +41,6 @@ std::vector<std::shared_ptr<Subscriber>> SessionIndex::sessions_of(model::UserId
   return it->second;
 }
 
-void SessionIndex::for_each_of(const std::vector<model::UserId>& users,
-                               const std::function<void(Subscriber&)>& fn) const {
-  for (auto u : users) {
-    for (const auto& s : sessions_of(u)) fn(*s);
-  }
-}
-
 std::vector<std::shared_ptr<Subscriber>> SessionIndex::all() const {
   std::vector<std::shared_ptr<Subscriber>> out;
   std::shared_lock lock(mu_);

@@ -40,8 +40,9 @@ class FakeTransport final : public Transport {
   fake_asio::io_context& io_;
 };
 
-// One user's conversations; every read waits 0..max_delay_us first, so
-// reads, live events and syncs interleave differently with every seed.
+// One user's conversations; every read answers after a random
+// min_delay_us..max_delay_us, so reads, live events and syncs interleave
+// differently with every seed.
 class FakeChat final : public ChatPort {
  public:
   FakeChat(fake_asio::io_context& io, unsigned seed) : io_(io), rng_(seed) {}

@@ -86,7 +86,6 @@ class Presence {
   // The presence thread's work, for tests: register if needed and write one
   // batch of changes. False when the backend failed.
   bool step();
-  bool registered() const { return self_ != 0; }
   std::size_t dirty() const;
 
  private:

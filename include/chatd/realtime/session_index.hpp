@@ -24,9 +24,6 @@ class SessionIndex {
   bool detach(const Subscriber* s);
   bool has(model::UserId user) const;
   std::vector<std::shared_ptr<Subscriber>> sessions_of(model::UserId user) const;
-  // Calls fn for every session of every user in `users`.
-  void for_each_of(const std::vector<model::UserId>& users,
-                   const std::function<void(Subscriber&)>& fn) const;
   std::vector<std::shared_ptr<Subscriber>> all() const;
   std::vector<model::UserId> users() const;
   std::size_t size() const;
