@@ -5,6 +5,7 @@
 #include "chatd/domain/session_tokens.hpp"
 #include "chatd/domain/validation.hpp"
 #include "chatd/store/db_pool.hpp"
+#include "chatd/store/transaction.hpp"
 #include "chatd/store/session_store.hpp"
 #include "chatd/store/user_store.hpp"
 
@@ -32,7 +33,8 @@ Task<Expected<model::User>> AccountService::register_user(
   std::string hash = co_await run_on<std::string>(cpu_, hash_job);
 
   auto insert = [username, name, hash](store::Connection& c) {
-    return store::UserStore(c).insert(username, name, hash);
+    return store::transact(
+        c, [&](store::Transaction& tx) { return store::UserStore(tx).insert(username, name, hash); });
   };
   auto user = co_await db_.run<std::optional<model::User>>(insert);
   if (!user) co_return Error::conflict("username_taken", "username is already taken");
@@ -45,7 +47,9 @@ Task<Expected<Login>> AccountService::login(std::string username, std::string pa
   std::optional<model::Credentials> creds;
   if (plausible) {
     auto lookup = [username](store::Connection& c) {
-      return store::UserStore(c).credentials(username);
+      return store::transact(
+          c, [&](store::Transaction& tx) { return store::UserStore(tx).credentials(username); },
+          store::TxMode::one_statement);
     };
     creds = co_await db_.run<std::optional<model::Credentials>>(lookup);
   }
@@ -65,7 +69,7 @@ Task<Expected<Login>> AccountService::login(std::string username, std::string pa
   model::UserId uid = creds->user.id;
   std::string token_hash = token.hash;
   auto insert = [uid, token_hash](store::Connection& c) {
-    store::SessionStore(c).insert(uid, token_hash);
+    store::transact(c, [&](store::Transaction& tx) { store::SessionStore(tx).insert(uid, token_hash); });
     return 0;
   };
   co_await db_.run<int>(insert);
@@ -77,7 +81,11 @@ Task<Expected<model::User>> AccountService::authenticate(std::string token) {
   std::string h = hash_token(token);
   if (auto cached = tokens_.find(h)) co_return *cached;
   auto epoch = tokens_.epoch();
-  auto lookup = [h](store::Connection& c) { return store::SessionStore(c).user_for(h); };
+  auto lookup = [h](store::Connection& c) {
+    return store::transact(
+        c, [&](store::Transaction& tx) { return store::SessionStore(tx).user_for(h); },
+        store::TxMode::one_statement);
+  };
   auto user = co_await db_.run<std::optional<model::User>>(lookup);
   if (!user) co_return Error::unauthenticated();
   tokens_.put(h, *user, epoch);
@@ -87,7 +95,9 @@ Task<Expected<model::User>> AccountService::authenticate(std::string token) {
 Task<Expected<Unit>> AccountService::logout(std::string token) {
   if (!looks_like_token(token)) co_return Error::unauthenticated();
   std::string h = hash_token(token);
-  auto revoke = [h](store::Connection& c) { return store::SessionStore(c).revoke(h); };
+  auto revoke = [h](store::Connection& c) {
+    return store::transact(c, [&](store::Transaction& tx) { return store::SessionStore(tx).revoke(h); });
+  };
   // Forgotten first: whatever happens below, this instance asks the
   // database again for this token.
   tokens_.forget(h);
@@ -112,7 +122,11 @@ Task<Expected<Unit>> AccountService::logout(std::string token) {
 }
 
 Task<Expected<model::User>> AccountService::user(model::UserId id) {
-  auto lookup = [id](store::Connection& c) { return store::UserStore(c).find(id); };
+  auto lookup = [id](store::Connection& c) {
+    return store::transact(
+        c, [&](store::Transaction& tx) { return store::UserStore(tx).find(id); },
+        store::TxMode::one_statement);
+  };
   auto user = co_await db_.run<std::optional<model::User>>(lookup);
   if (!user) co_return Error::not_found("no user with id " + std::to_string(id));
   co_return *user;
@@ -128,7 +142,9 @@ Task<Expected<std::vector<model::User>>> AccountService::search(std::string pref
     }
   }
   auto query = [prefix, limit](store::Connection& c) {
-    return store::UserStore(c).search_prefix(prefix, limit);
+    return store::transact(
+        c, [&](store::Transaction& tx) { return store::UserStore(tx).search_prefix(prefix, limit); },
+        store::TxMode::one_statement);
   };
   co_return co_await db_.run<std::vector<model::User>>(query);
 }

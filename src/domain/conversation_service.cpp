@@ -61,7 +61,7 @@ Task<Expected<CreatedConversation>> ConversationService::create_direct(UserId me
   Committed committed;
   Committed* out = &committed;
   auto job = [me, peer, out](store::Connection& c) {
-    return store::in_transaction(c, [&](Transaction& tx) -> Expected<CreatedConversation> {
+    return store::transact(c, [&](Transaction& tx) -> Expected<CreatedConversation> {
       ConversationStore convs(tx);
       if (!convs.user_exists(peer)) return user_not_found(peer);
       if (convs.blocked_either_way(me, peer)) return blocked();
@@ -96,7 +96,7 @@ Task<Expected<CreatedConversation>> ConversationService::create_group(
   Committed committed;
   Committed* out = &committed;
   auto job = [me, title, others, out](store::Connection& c) {
-    return store::in_transaction(c, [&](Transaction& tx) -> Expected<CreatedConversation> {
+    return store::transact(c, [&](Transaction& tx) -> Expected<CreatedConversation> {
       ConversationStore convs(tx);
       auto unknown = convs.unknown_users(others);
       if (!unknown.empty()) {
@@ -123,7 +123,7 @@ Task<Expected<ConversationPage>> ConversationService::list(UserId me, int limit,
   }
   bool first_page = !cursor;
   auto job = [me, limit, first_page, snapshot, key, after_id](store::Connection& c) {
-    return store::in_transaction(c, [&](Transaction& tx) -> Expected<ConversationPage> {
+    return store::transact(c, [&](Transaction& tx) -> Expected<ConversationPage> {
       ConversationStore convs(tx);
       std::int64_t snap = first_page ? convs.activity_snapshot(me) : snapshot;
       auto rows = convs.list(me, snap, key, after_id, limit + 1);
@@ -142,7 +142,7 @@ Task<Expected<ConversationPage>> ConversationService::list(UserId me, int limit,
 
 Task<Expected<model::ConversationView>> ConversationService::get(UserId me, ConversationId id) {
   auto job = [me, id](store::Connection& c) {
-    return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::ConversationView> {
+    return store::transact(c, [&](Transaction& tx) -> Expected<model::ConversationView> {
       store::use_snapshot(tx);
       ConversationStore convs(tx);
       return view_or_not_found(convs, id, me);
@@ -158,7 +158,7 @@ Task<Expected<model::ConversationView>> ConversationService::update_title(UserId
   Committed committed;
   Committed* out = &committed;
   auto job = [me, id, title, out](store::Connection& c) {
-    return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::ConversationView> {
+    return store::transact(c, [&](Transaction& tx) -> Expected<model::ConversationView> {
       ConversationStore convs(tx);
       auto m = convs.membership(id, me, true);
       if (auto ok = authorize(Action::update_conversation, m, me); !ok) return ok.error();
@@ -178,7 +178,7 @@ Task<Expected<model::ConversationView>> ConversationService::add_member(UserId m
   Committed committed;
   Committed* out = &committed;
   auto job = [me, id, user, out](store::Connection& c) {
-    return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::ConversationView> {
+    return store::transact(c, [&](Transaction& tx) -> Expected<model::ConversationView> {
       ConversationStore convs(tx);
       auto m = convs.membership(id, me, true);
       if (auto ok = authorize(Action::add_member, m, me); !ok) return ok.error();
@@ -201,7 +201,7 @@ Task<Expected<Unit>> ConversationService::remove_member(UserId me, ConversationI
   Committed committed;
   Committed* out = &committed;
   auto job = [me, id, user, out](store::Connection& c) {
-    return store::in_transaction(c, [&](Transaction& tx) -> Expected<Unit> {
+    return store::transact(c, [&](Transaction& tx) -> Expected<Unit> {
       ConversationStore convs(tx);
       auto m = convs.membership(id, me, true);
       if (!m) return conversation_not_found();
@@ -235,7 +235,7 @@ Task<Expected<model::Seq>> ConversationService::mark_read(UserId me, Conversatio
   bool moved = false;
   bool* moved_out = &moved;
   auto job = [me, id, seq, moved_out](store::Connection& c) {
-    return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::Seq> {
+    return store::transact(c, [&](Transaction& tx) -> Expected<model::Seq> {
       ConversationStore convs(tx);
       auto m = convs.membership(id, me, false);
       if (auto ok = authorize(Action::read, m, me); !ok) return ok.error();
@@ -257,7 +257,7 @@ Task<Expected<std::vector<std::pair<ConversationId, model::Seq>>>>
 ConversationService::conversations_of(UserId me) {
   using List = std::vector<std::pair<ConversationId, model::Seq>>;
   auto job = [me](store::Connection& c) {
-    return store::in_transaction(c, [&](Transaction& tx) -> Expected<List> {
+    return store::transact(c, [&](Transaction& tx) -> Expected<List> {
       return ConversationStore(tx).conversations_of(me);
     });
   };
@@ -267,7 +267,7 @@ ConversationService::conversations_of(UserId me) {
 Task<Expected<Unit>> ConversationService::block(UserId me, UserId other) {
   if (other == me) co_return Error::invalid("user_id must be another user");
   auto job = [me, other](store::Connection& c) {
-    return store::in_transaction(c, [&](Transaction& tx) -> Expected<Unit> {
+    return store::transact(c, [&](Transaction& tx) -> Expected<Unit> {
       if (!ConversationStore(tx).user_exists(other)) return user_not_found(other);
       store::BlockStore(tx).block(me, other);
       return Unit{};
@@ -278,7 +278,7 @@ Task<Expected<Unit>> ConversationService::block(UserId me, UserId other) {
 
 Task<Expected<Unit>> ConversationService::unblock(UserId me, UserId other) {
   auto job = [me, other](store::Connection& c) {
-    return store::in_transaction(c, [&](Transaction& tx) -> Expected<Unit> {
+    return store::transact(c, [&](Transaction& tx) -> Expected<Unit> {
       store::BlockStore(tx).unblock(me, other);
       return Unit{};
     });
@@ -288,7 +288,7 @@ Task<Expected<Unit>> ConversationService::unblock(UserId me, UserId other) {
 
 Task<Expected<std::vector<model::Block>>> ConversationService::blocks(UserId me) {
   auto job = [me](store::Connection& c) {
-    return store::in_transaction(c, [&](Transaction& tx) -> Expected<std::vector<model::Block>> {
+    return store::transact(c, [&](Transaction& tx) -> Expected<std::vector<model::Block>> {
       return store::BlockStore(tx).list(me);
     });
   };

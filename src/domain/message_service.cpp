@@ -78,12 +78,13 @@ Task<Expected<store::Page<model::Message>>> MessageService::history(
     UserId me, ConversationId id, std::optional<Seq> before, std::optional<Seq> after,
     int limit) {
   auto job = [me, id, before, after, limit](store::Connection& c) {
-    return store::in_single_statement(
+    return store::transact(
         c, [&](Transaction& tx) -> Expected<store::Page<model::Message>> {
           auto r = MessageStore(tx).member_page(id, me, before, after, limit);
           if (auto ok = authorize(Action::read, r.membership, me); !ok) return ok.error();
           return std::move(r.page);
-        });
+        },
+        store::TxMode::one_statement);
   };
   co_return co_await db_.run<Expected<store::Page<model::Message>>>(job);
 }
@@ -94,7 +95,7 @@ Task<Expected<model::Message>> MessageService::edit(UserId me, ConversationId id
   Committed committed;
   Committed* out = &committed;
   auto job = [me, id, seq, body, out](store::Connection& c) {
-    return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::Message> {
+    return store::transact(c, [&](Transaction& tx) -> Expected<model::Message> {
       auto t = lock_message(tx, me, id, seq, Action::read);
       if (!t) return t.error();
       const auto& [m, message] = t.value();
@@ -115,7 +116,7 @@ Task<Expected<model::Message>> MessageService::remove(UserId me, ConversationId 
   Committed committed;
   Committed* out = &committed;
   auto job = [me, id, seq, out](store::Connection& c) {
-    return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::Message> {
+    return store::transact(c, [&](Transaction& tx) -> Expected<model::Message> {
       auto t = lock_message(tx, me, id, seq, Action::read);
       if (!t) return t.error();
       const auto& [m, message] = t.value();
@@ -138,7 +139,7 @@ Task<Expected<model::Message>> MessageService::react(UserId me, ConversationId i
   Committed committed;
   Committed* out = &committed;
   auto job = [me, id, seq, emoji, add, out](store::Connection& c) {
-    return store::in_transaction(c, [&](Transaction& tx) -> Expected<model::Message> {
+    return store::transact(c, [&](Transaction& tx) -> Expected<model::Message> {
       auto t = lock_message(tx, me, id, seq, Action::send);
       if (!t) return t.error();
       const auto& [m, message] = t.value();
@@ -158,12 +159,13 @@ Task<Expected<model::Message>> MessageService::react(UserId me, ConversationId i
 Task<Expected<store::Page<model::Event>>> MessageService::events(UserId me, ConversationId id,
                                                                  Seq after, int limit) {
   auto job = [me, id, after, limit](store::Connection& c) {
-    return store::in_single_statement(
+    return store::transact(
         c, [&](Transaction& tx) -> Expected<store::Page<model::Event>> {
           auto r = MessageStore(tx).member_events(id, me, after, limit);
           if (auto ok = authorize(Action::read, r.membership, me); !ok) return ok.error();
           return std::move(r.page);
-        });
+        },
+        store::TxMode::one_statement);
   };
   co_return co_await db_.run<Expected<store::Page<model::Event>>>(job);
 }

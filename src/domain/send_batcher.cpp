@@ -198,10 +198,8 @@ void SendBatcher::run(store::Connection& c, Batch& batch) {
   std::exception_ptr failure;
   try {
     // Rejections do not roll the batch back: they wrote nothing.
-    store::run_transaction(c, [&](store::Transaction& tx) {
-      results = send_all(tx, requests, committed);
-      return true;
-    });
+    results = store::transact(
+        c, [&](store::Transaction& tx) { return send_all(tx, requests, committed); });
   } catch (...) {
     failure = std::current_exception();
   }

@@ -29,37 +29,28 @@ namespace {
 template <class Op>
 std::vector<PresenceChange> changing(store::Connection& db, const std::string& channel,
                                      std::chrono::seconds expiry, Op op) {
-  std::vector<PresenceChange> changes;
-  store::run_transaction(db, [&](store::Transaction& tx) {
+  return store::transact(db, [&](store::Transaction& tx) {
     store::PresenceStore presence(tx, expiry);
-    changes = op(presence);
+    auto changes = op(presence);
     std::vector<std::string> notices;
     for (const auto& c : changes) notices.push_back(encode(Notice::presence(c.user, c.online)));
     for (const auto& payload : store::NotifyChannel::pack(notices)) {
       presence.notify(channel, payload);
     }
-    return true;
+    return changes;
   });
-  return changes;
 }
 }  // namespace
 
 store::InstanceId StorePresenceBackend::register_instance() {
-  store::InstanceId id = 0;
-  store::run_transaction(*db_, [&](store::Transaction& tx) {
-    id = store::PresenceStore(tx, expiry_).register_instance();
-    return true;
+  return store::transact(*db_, [&](store::Transaction& tx) {
+    return store::PresenceStore(tx, expiry_).register_instance();
   });
-  return id;
 }
 
 bool StorePresenceBackend::heartbeat(store::InstanceId self) {
-  bool alive = false;
-  store::run_transaction(*db_, [&](store::Transaction& tx) {
-    alive = store::PresenceStore(tx, expiry_).heartbeat(self);
-    return true;
-  });
-  return alive;
+  return store::transact(
+      *db_, [&](store::Transaction& tx) { return store::PresenceStore(tx, expiry_).heartbeat(self); });
 }
 
 std::vector<PresenceChange> StorePresenceBackend::apply(

@@ -13,30 +13,21 @@ StoreLogReader::~StoreLogReader() = default;
 
 store::Page<model::Event> StoreLogReader::events(model::ConversationId id, model::Seq after,
                                                  int limit) {
-  store::Page<model::Event> page;
-  store::run_single_statement(*db_, [&](store::Transaction& tx) {
-    page = store::MessageStore(tx).events(id, after, limit);
-    return true;
-  });
-  return page;
+  return store::transact(
+      *db_, [&](store::Transaction& tx) { return store::MessageStore(tx).events(id, after, limit); },
+      store::TxMode::one_statement);
 }
 
 std::vector<model::UserId> StoreLogReader::member_ids(model::ConversationId id) {
-  std::vector<model::UserId> ids;
-  store::run_single_statement(*db_, [&](store::Transaction& tx) {
-    ids = store::ConversationStore(tx).member_ids(id);
-    return true;
-  });
-  return ids;
+  return store::transact(
+      *db_, [&](store::Transaction& tx) { return store::ConversationStore(tx).member_ids(id); },
+      store::TxMode::one_statement);
 }
 
 std::vector<model::UserId> StoreLogReader::contacts(model::UserId user) {
-  std::vector<model::UserId> ids;
-  store::run_single_statement(*db_, [&](store::Transaction& tx) {
-    ids = store::ConversationStore(tx).contacts(user);
-    return true;
-  });
-  return ids;
+  return store::transact(
+      *db_, [&](store::Transaction& tx) { return store::ConversationStore(tx).contacts(user); },
+      store::TxMode::one_statement);
 }
 
 }  // namespace chatd::realtime

@@ -52,16 +52,7 @@ constexpr Statement kInsertMembers{"conv_insert_members", R"sql(
 INSERT INTO members (conversation_id, user_id, role)
 SELECT $1, u, $3 FROM unnest($2::bigint[]) AS u)sql"};
 
-// Appends an event: the next seq and a new activity position, taken from the
-// conversation row (locked by this UPDATE until commit).
-#define CHATD_BUMP                                                                    \
-  "WITH bump AS (UPDATE conversations SET last_seq = last_seq + 1, "                  \
-  "activity_pos = nextval('activity_pos') WHERE id = $1 "                             \
-  "RETURNING id, last_seq, activity_pos) "                                            \
-  "INSERT INTO events (conversation_id, seq, pos, kind, actor_id, data) "
-#define CHATD_EVENT_COLUMNS "conversation_id, seq, kind, actor_id, chatd_ts(created_at), data::text"
-
-constexpr Statement kEventCreated{"conv_event_created", CHATD_BUMP R"sql(
+constexpr Statement kEventCreated{"conv_event_created", CHATD_BUMP CHATD_INSERT_EVENT R"sql(
 SELECT b.id, b.last_seq, b.activity_pos, 'conversation.created', $2,
   jsonb_build_object(
     'conversation', (SELECT jsonb_build_object('id', c.id, 'kind', c.kind, 'title', c.title,
@@ -72,16 +63,16 @@ SELECT b.id, b.last_seq, b.activity_pos, 'conversation.created', $2,
                 FROM members m WHERE m.conversation_id = b.id))
 FROM bump b RETURNING )sql" CHATD_EVENT_COLUMNS};
 
-constexpr Statement kEventMemberAdded{"conv_event_member_added", CHATD_BUMP R"sql(
+constexpr Statement kEventMemberAdded{"conv_event_member_added", CHATD_BUMP CHATD_INSERT_EVENT R"sql(
 SELECT id, last_seq, activity_pos, 'member.added', $2,
        jsonb_build_object('user_id', $3::bigint, 'role', $4::text)
 FROM bump RETURNING )sql" CHATD_EVENT_COLUMNS};
 
-constexpr Statement kEventMemberRemoved{"conv_event_member_removed", CHATD_BUMP R"sql(
+constexpr Statement kEventMemberRemoved{"conv_event_member_removed", CHATD_BUMP CHATD_INSERT_EVENT R"sql(
 SELECT id, last_seq, activity_pos, 'member.removed', $2, jsonb_build_object('user_id', $3::bigint)
 FROM bump RETURNING )sql" CHATD_EVENT_COLUMNS};
 
-constexpr Statement kEventUpdated{"conv_event_updated", CHATD_BUMP R"sql(
+constexpr Statement kEventUpdated{"conv_event_updated", CHATD_BUMP CHATD_INSERT_EVENT R"sql(
 SELECT id, last_seq, activity_pos, 'conversation.updated', $2, jsonb_build_object('title', $3::text)
 FROM bump RETURNING )sql" CHATD_EVENT_COLUMNS};
 

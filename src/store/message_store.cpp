@@ -16,15 +16,7 @@ using model::UserId;
 
 namespace {
 
-#define CHATD_MESSAGE_COLUMNS \
-  "m.conversation_id, m.seq, m.sender_id, m.deleted, " CHATD_MESSAGE_JSON("m") "::text"
-#define CHATD_EVENT_COLUMNS "conversation_id, seq, kind, actor_id, chatd_ts(created_at), data::text"
-#define CHATD_BUMP                                                                    \
-  "WITH bump AS (UPDATE conversations SET last_seq = last_seq + 1, "                  \
-  "activity_pos = nextval('activity_pos') WHERE id = $1 "                             \
-  "RETURNING id, last_seq, activity_pos) "
-
-constexpr Statement kGet{"msg_get", "SELECT " CHATD_MESSAGE_COLUMNS
+constexpr Statement kGet{"msg_get", "SELECT " CHATD_MESSAGE_COLUMNS("m")
                                     " FROM messages m WHERE m.conversation_id = $1 AND m.seq = $2"};
 
 // The batch path. Requests travel as one JSON array (bodies are arbitrary
@@ -69,8 +61,7 @@ ev AS (
   INSERT INTO events (conversation_id, seq, pos, kind, actor_id, created_at, data)
   SELECT i.conversation_id, i.seq, nextval('activity_pos'), 'message.created', i.sender_id,
          i.created_at,
-         chatd_message_shape(i.conversation_id, i.seq, i.sender_id, i.client_msg_id, i.body,
-                             i.reply_to, i.created_at, i.edited_at, i.deleted, '{}'::jsonb)
+         )sql" CHATD_MESSAGE_SHAPE("i", CHATD_NO_REACTIONS) R"sql(
   FROM (SELECT * FROM ins ORDER BY conversation_id, seq) i
   RETURNING conversation_id, seq, pos, kind, actor_id, created_at, data),
 bump AS (
@@ -86,12 +77,11 @@ upd AS (
   WHERE conversation_id = $1 AND seq = $3
   RETURNING *),
 ev AS (
-  INSERT INTO events (conversation_id, seq, pos, kind, actor_id, data)
+  )sql" CHATD_INSERT_EVENT R"sql(
   SELECT b.id, b.last_seq, b.activity_pos, 'message.edited', $2,
          jsonb_build_object('seq', u.seq, 'body', u.body, 'edited_at', chatd_ts(u.edited_at))
   FROM bump b, upd u)
-SELECT u.conversation_id, u.seq, u.sender_id, u.deleted, chatd_message_json(ROW(u.*)::messages)::text
-FROM upd u)sql"};
+SELECT )sql" CHATD_MESSAGE_COLUMNS("u") R"sql( FROM upd u)sql"};
 
 constexpr Statement kClearReactions{"msg_clear_reactions",
                                     "DELETE FROM reactions WHERE conversation_id = $1 AND seq = $2"};
@@ -101,7 +91,7 @@ constexpr Statement kClearReactions{"msg_clear_reactions",
 // looked for only when the message was edited.
 constexpr Statement kScrubEvents{"msg_scrub_events", R"sql(
 UPDATE events SET data = CASE WHEN kind = 'message.created'
-                              THEN data || '{"body": "", "deleted": true, "reactions": {}}'::jsonb
+                              THEN data || )sql" CHATD_MESSAGE_TOMBSTONE R"sql(
                               ELSE data || '{"body": ""}'::jsonb END
 WHERE conversation_id = $1
   AND ((kind = 'message.created' AND seq = $2)
@@ -115,11 +105,10 @@ upd AS (
   WHERE conversation_id = $1 AND seq = $3
   RETURNING *),
 ev AS (
-  INSERT INTO events (conversation_id, seq, pos, kind, actor_id, data)
+  )sql" CHATD_INSERT_EVENT R"sql(
   SELECT b.id, b.last_seq, b.activity_pos, 'message.deleted', $2, jsonb_build_object('seq', u.seq)
   FROM bump b, upd u)
-SELECT u.conversation_id, u.seq, u.sender_id, u.deleted, chatd_message_json(ROW(u.*)::messages)::text
-FROM upd u)sql"};
+SELECT )sql" CHATD_MESSAGE_COLUMNS("u") R"sql( FROM upd u)sql"};
 
 constexpr Statement kAddReaction{"msg_add_reaction", R"sql(
 INSERT INTO reactions (conversation_id, seq, emoji, user_id) VALUES ($1, $2, $3, $4)
@@ -129,8 +118,7 @@ constexpr Statement kRemoveReaction{"msg_remove_reaction", R"sql(
 DELETE FROM reactions WHERE conversation_id = $1 AND seq = $2 AND emoji = $3 AND user_id = $4
 RETURNING 1)sql"};
 
-constexpr Statement kReactionEvent{"msg_reaction_event", CHATD_BUMP R"sql(
-INSERT INTO events (conversation_id, seq, pos, kind, actor_id, data)
+constexpr Statement kReactionEvent{"msg_reaction_event", CHATD_BUMP CHATD_INSERT_EVENT R"sql(
 SELECT id, last_seq, activity_pos, $2, $3,
        jsonb_build_object('seq', $4::bigint, 'emoji', $5::text, 'user_id', $3::bigint)
 FROM bump)sql"};
@@ -142,7 +130,7 @@ FROM bump)sql"};
   "WITH mem AS (SELECT c.id, c.kind, m.role, c.last_seq, m.read_seq FROM conversations c " \
   "JOIN members m ON m.conversation_id = c.id AND m.user_id = $2 WHERE c.id = $1) "       \
   "SELECT mem.id, mem.kind, mem.role, mem.last_seq, mem.read_seq, p.* FROM mem "          \
-  "LEFT JOIN LATERAL (SELECT " CHATD_MESSAGE_COLUMNS " FROM messages m "                  \
+  "LEFT JOIN LATERAL (SELECT " CHATD_MESSAGE_COLUMNS("m") " FROM messages m "                  \
   "WHERE m.conversation_id = mem.id AND m.seq > $3 AND m.seq < $4 "                       \
   "ORDER BY m.seq " order " LIMIT $5) p ON true ORDER BY p.seq " order
 
@@ -154,12 +142,10 @@ constexpr Statement kMemberEvents{"msg_member_events", R"sql(
 WITH mem AS (SELECT c.id, c.kind, m.role, c.last_seq, m.read_seq FROM conversations c
              JOIN members m ON m.conversation_id = c.id AND m.user_id = $2 WHERE c.id = $1)
 SELECT mem.id, mem.kind, mem.role, mem.last_seq, mem.read_seq, e.* FROM mem
-LEFT JOIN LATERAL (SELECT )sql" CHATD_EVENT_COLUMNS R"sql( FROM events
-                   WHERE conversation_id = mem.id AND seq > $3 ORDER BY seq ASC LIMIT $4) e
+LEFT JOIN LATERAL ()sql" CHATD_EVENTS_AFTER("mem.id", "$3", "$4") R"sql() e
 ON true ORDER BY e.seq)sql"};
 
-constexpr Statement kEvents{"msg_events", "SELECT " CHATD_EVENT_COLUMNS R"sql(
-FROM events WHERE conversation_id = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3)sql"};
+constexpr Statement kEvents{"msg_events", CHATD_EVENTS_AFTER("$1", "$2", "$3")};
 
 constexpr Statement kBlock{"block_insert", R"sql(
 INSERT INTO blocks (blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING)sql"};
@@ -170,13 +156,33 @@ SELECT u.id, u.username, u.display_name, )sql" CHATD_SQL_MS("u.created_at") R"sq
 FROM blocks b JOIN users u ON u.id = b.blocked_id
 WHERE b.blocker_id = $1 ORDER BY b.created_at, u.id)sql"};
 
-// Up to `limit` events of a result fetched with limit + 1 rows.
-Page<model::Event> event_page(const pqxx::result& r, int limit) {
-  Page<model::Event> page;
-  page.has_more = static_cast<int>(r.size()) > limit;
-  std::size_t n = std::min<std::size_t>(r.size(), static_cast<std::size_t>(limit));
-  for (std::size_t i = 0; i < n; ++i) page.items.push_back(event_from(r[static_cast<int>(i)]));
+// The one page reader: items from the rows of a result fetched with
+// limit + 1 rows, the item's first column at `column`; a NULL there ends the
+// page (a LEFT JOIN that matched nothing).
+template <class T, class Item>
+Page<T> page_of(const pqxx::result& r, int limit, int column, Item item) {
+  Page<T> page;
+  for (const auto& row : r) {
+    if (row[column].is_null()) break;
+    if (static_cast<int>(page.items.size()) == limit) {
+      page.has_more = true;
+      break;
+    }
+    page.items.push_back(item(row));
+  }
   return page;
+}
+
+// Rows of a member-page statement (kPageDesc, kPageAsc, kMemberEvents):
+// membership in columns 0-4, the item from column 5. No row at all: not a
+// member.
+template <class T, class Item>
+MemberPage<T> member_page_of(const pqxx::result& r, int limit, Item item) {
+  MemberPage<T> out;
+  if (r.empty()) return out;
+  out.membership = membership_from(r[0]);
+  out.page = page_of<T>(r, limit, 5, item);
+  return out;
 }
 
 }  // namespace
@@ -283,26 +289,6 @@ bool MessageStore::remove_reaction(ConversationId id, Seq seq, const std::string
   return true;
 }
 
-namespace {
-// Rows of a member-page statement (kPageDesc, kPageAsc, kMemberEvents):
-// membership in columns 0-4, the item from column 5 (NULL: no item), fetched
-// with limit + 1 rows. No row at all: not a member.
-template <class T, class Item>
-MemberPage<T> member_page_of(const pqxx::result& r, int limit, Item item) {
-  MemberPage<T> out;
-  if (r.empty()) return out;
-  out.membership = membership_from(r[0]);
-  for (const auto& row : r) {
-    if (row[5].is_null()) break;
-    if (static_cast<int>(out.page.items.size()) == limit) {
-      out.page.has_more = true;
-      break;
-    }
-    out.page.items.push_back(item(row));
-  }
-  return out;
-}
-}  // namespace
 
 MemberPage<model::Message> MessageStore::member_page(ConversationId id, UserId reader,
                                                      std::optional<Seq> before,
@@ -326,7 +312,8 @@ MemberPage<model::Event> MessageStore::member_events(ConversationId id, UserId r
 }
 
 Page<model::Event> MessageStore::events(ConversationId id, Seq after, int limit) {
-  return event_page(tx_of(tx_).exec(kEvents, id, after, limit + 1), limit);
+  return page_of<model::Event>(tx_of(tx_).exec(kEvents, id, after, limit + 1), limit, 0,
+                              [](const pqxx::row& row) { return event_from(row); });
 }
 
 void BlockStore::block(UserId blocker, UserId blocked) {

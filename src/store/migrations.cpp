@@ -154,7 +154,8 @@ MigrationReport apply_migrations(const std::string& database_url,
 }
 
 std::string schema_problem(Connection& c, const std::vector<Migration>& migrations) {
-  return transact(c, [&](Tx& tx) -> std::string {
+  return transact(c, [&](Transaction& t) -> std::string {
+    Tx& tx = tx_of(t);
     auto exists = tx.work().exec("SELECT to_regclass('schema_migrations') IS NOT NULL")[0][0];
     if (!exists.as<bool>()) return "schema not initialised: run `chatd migrate`";
     auto applied = applied_versions(tx.work());

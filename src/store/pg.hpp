@@ -11,6 +11,7 @@
 
 #include "chatd/store/connection.hpp"
 #include "chatd/store/transaction.hpp"
+#include "shapes.hpp"
 
 namespace chatd::store {
 
@@ -19,19 +20,6 @@ struct Statement {
   const char* name;
   const char* sql;
 };
-
-// A message row (alias `a`) as the API shows it, reactions included. Expanded
-// inline so the planner plans the reactions lookup with the statement (see
-// migrations/0003_inline_rendering.sql); the jsonb, not text.
-#define CHATD_MESSAGE_JSON(a)                                                               \
-  "chatd_message_shape(" a ".conversation_id, " a ".seq, " a ".sender_id, " a               \
-  ".client_msg_id, " a ".body, " a ".reply_to, " a ".created_at, " a ".edited_at, " a       \
-  ".deleted, coalesce((SELECT jsonb_object_agg(r.emoji, r.n) FROM (SELECT emoji, count(*) " \
-  "AS n FROM reactions WHERE conversation_id = " a ".conversation_id AND seq = " a          \
-  ".seq GROUP BY emoji) r), '{}'::jsonb))"
-
-// Milliseconds since the epoch of a timestamptz column, for model types.
-#define CHATD_SQL_MS(col) "floor(extract(epoch from " col ") * 1000)::bigint"
 
 struct Connection::Impl {
   std::string url;
@@ -87,18 +75,5 @@ inline Tx& tx_of(Transaction& t) { return *t.impl().tx; }
 // True when an exception means the connection is unusable rather than that the
 // statement was wrong.
 bool is_connection_failure(const pqxx::sql_error& e);
-
-// Runs fn(Tx&) in one read-committed transaction and commits it (connection
-// loss, deadlocks and retries as in run_transaction).
-template <class F>
-auto transact(Connection& c, F&& fn) {
-  using R = decltype(fn(std::declval<Tx&>()));
-  std::optional<R> out;
-  run_transaction(c, [&](Transaction& t) {
-    out.emplace(fn(tx_of(t)));
-    return true;
-  });
-  return std::move(*out);
-}
 
 }  // namespace chatd::store

@@ -23,22 +23,17 @@ constexpr Statement kRevoke{
 }  // namespace
 
 void SessionStore::insert(model::UserId user, const std::string& token_hash) {
-  transact(conn_, [&](Tx& tx) {
-    tx.exec(kInsert, user, token_hash);
-    return 0;
-  });
+  tx_of(tx_).exec(kInsert, user, token_hash);
 }
 
 std::optional<model::User> SessionStore::user_for(const std::string& token_hash) {
-  return transact(conn_, [&](Tx& tx) -> std::optional<model::User> {
-    auto r = tx.exec(kUserFor, token_hash);
-    if (r.empty()) return std::nullopt;
-    return user_from(r[0]);
-  });
+  auto r = tx_of(tx_).exec(kUserFor, token_hash);
+  if (r.empty()) return std::nullopt;
+  return user_from(r[0]);
 }
 
 bool SessionStore::revoke(const std::string& token_hash) {
-  return transact(conn_, [&](Tx& tx) { return tx.exec(kRevoke, token_hash).affected_rows() > 0; });
+  return tx_of(tx_).exec(kRevoke, token_hash).affected_rows() > 0;
 }
 
 }  // namespace chatd::store

@@ -49,12 +49,10 @@ void run(Connection& conn, bool single_statement, const std::function<bool(Trans
 }
 }  // namespace
 
-void run_transaction(Connection& conn, const std::function<bool(Transaction&)>& body) {
-  run(conn, false, body);
+namespace detail {
+void run_transaction(Connection& conn, TxMode mode, const std::function<bool(Transaction&)>& body) {
+  run(conn, mode == TxMode::one_statement, body);
 }
-
-void run_single_statement(Connection& conn, const std::function<bool(Transaction&)>& body) {
-  run(conn, true, body);
-}
+}  // namespace detail
 
 }  // namespace chatd::store

@@ -32,35 +32,27 @@ constexpr Statement kSearch{"users_search_prefix",
 std::optional<model::User> UserStore::insert(const std::string& username,
                                              const std::string& display_name,
                                              const std::string& password_hash) {
-  return transact(conn_, [&](Tx& tx) -> std::optional<model::User> {
-    auto r = tx.exec(kInsert, username, display_name, password_hash);
-    if (r.empty()) return std::nullopt;
-    return user_from(r[0]);
-  });
+  auto r = tx_of(tx_).exec(kInsert, username, display_name, password_hash);
+  if (r.empty()) return std::nullopt;
+  return user_from(r[0]);
 }
 
 std::optional<model::User> UserStore::find(model::UserId id) {
-  return transact(conn_, [&](Tx& tx) -> std::optional<model::User> {
-    auto r = tx.exec(kFind, id);
-    if (r.empty()) return std::nullopt;
-    return user_from(r[0]);
-  });
+  auto r = tx_of(tx_).exec(kFind, id);
+  if (r.empty()) return std::nullopt;
+  return user_from(r[0]);
 }
 
 std::optional<model::Credentials> UserStore::credentials(const std::string& username) {
-  return transact(conn_, [&](Tx& tx) -> std::optional<model::Credentials> {
-    auto r = tx.exec(kCredentials, username);
-    if (r.empty()) return std::nullopt;
-    return model::Credentials{user_from(r[0]), r[0][4].as<std::string>()};
-  });
+  auto r = tx_of(tx_).exec(kCredentials, username);
+  if (r.empty()) return std::nullopt;
+  return model::Credentials{user_from(r[0]), r[0][4].as<std::string>()};
 }
 
 std::vector<model::User> UserStore::search_prefix(const std::string& prefix, int limit) {
-  return transact(conn_, [&](Tx& tx) {
-    std::vector<model::User> out;
-    for (const auto& row : tx.exec(kSearch, prefix, limit)) out.push_back(user_from(row));
-    return out;
-  });
+  std::vector<model::User> out;
+  for (const auto& row : tx_of(tx_).exec(kSearch, prefix, limit)) out.push_back(user_from(row));
+  return out;
 }
 
 }  // namespace chatd::store

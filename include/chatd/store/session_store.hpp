@@ -1,4 +1,5 @@
-// Bearer-token sessions, stored only by token hash.
+// Bearer-token sessions, stored only by token hash. Every method runs inside
+// the caller's Transaction.
 #pragma once
 
 #include <optional>
@@ -8,11 +9,11 @@
 
 namespace chatd::store {
 
-class Connection;
+class Transaction;
 
 class SessionStore {
  public:
-  explicit SessionStore(Connection& conn) : conn_(conn) {}
+  explicit SessionStore(Transaction& tx) : tx_(tx) {}
 
   void insert(model::UserId user, const std::string& token_hash);
   // The user of a live (not revoked) session.
@@ -21,7 +22,7 @@ class SessionStore {
   bool revoke(const std::string& token_hash);
 
  private:
-  Connection& conn_;
+  Transaction& tx_;
 };
 
 }  // namespace chatd::store

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "chatd/store/connection.hpp"
@@ -28,38 +29,47 @@ class Transaction {
 // Must be the transaction's first call.
 void use_snapshot(Transaction& tx);
 
-// Runs body in a new read-committed transaction; commits when body returns
-// true, rolls back otherwise. Deadlocks and serialization failures re-run the
-// body (up to 3 times); connection loss throws Unavailable.
-void run_transaction(Connection& conn, const std::function<bool(Transaction&)>& body);
+// How a transaction runs. `write`: BEGIN ... COMMIT at read committed.
+// `one_statement`: for a body that runs exactly one statement (a read): no
+// BEGIN and COMMIT round trips; one statement sees one snapshot by itself.
+enum class TxMode { write, one_statement };
 
-// For a body that runs exactly one statement (a read): no BEGIN and COMMIT
-// round trips; one statement sees one snapshot by itself. Same errors as
-// run_transaction.
-void run_single_statement(Connection& conn, const std::function<bool(Transaction&)>& body);
+namespace detail {
+// body returns whether to commit.
+void run_transaction(Connection& conn, TxMode mode, const std::function<bool(Transaction&)>& body);
 
-// fn: R(Transaction&) where R has ok(): commits on ok(), rolls back otherwise.
-template <class F>
-auto in_transaction(Connection& conn, F&& fn) {
-  using R = decltype(fn(std::declval<Transaction&>()));
-  std::optional<R> out;
-  run_transaction(conn, [&](Transaction& tx) {
-    out.emplace(fn(tx));
-    return out->ok();
-  });
-  return std::move(*out);
-}
-
-// in_transaction for a body of exactly one statement (see run_single_statement).
-template <class F>
-auto in_single_statement(Connection& conn, F&& fn) {
-  using R = decltype(fn(std::declval<Transaction&>()));
-  std::optional<R> out;
-  run_single_statement(conn, [&](Transaction& tx) {
-    out.emplace(fn(tx));
+template <class R>
+bool commits(const R& result) {
+  if constexpr (requires { result.ok(); }) {
+    return result.ok();
+  } else {
     return true;
-  });
-  return std::move(*out);
+  }
+}
+}  // namespace detail
+
+// The one way to run a transaction: fn(Transaction&) runs in a new
+// transaction and its result is returned. The transaction commits when fn
+// returns, except that a result with ok() (an Expected) commits only when
+// ok(): a refused operation rolls back whatever it wrote. An exception rolls
+// back. Deadlocks and serialization failures re-run fn (up to 3 times in all);
+// connection loss throws Unavailable.
+template <class F>
+auto transact(Connection& conn, F&& fn, TxMode mode = TxMode::write) {
+  using R = decltype(fn(std::declval<Transaction&>()));
+  if constexpr (std::is_void_v<R>) {
+    detail::run_transaction(conn, mode, [&](Transaction& tx) {
+      fn(tx);
+      return true;
+    });
+  } else {
+    std::optional<R> out;
+    detail::run_transaction(conn, mode, [&](Transaction& tx) {
+      out.emplace(fn(tx));
+      return detail::commits(*out);
+    });
+    return std::move(*out);
+  }
 }
 
 }  // namespace chatd::store

@@ -1,4 +1,4 @@
-// Users table. Each call is one transaction on the given connection.
+// Users table. Every method runs inside the caller's Transaction.
 #pragma once
 
 #include <optional>
@@ -9,11 +9,11 @@
 
 namespace chatd::store {
 
-class Connection;
+class Transaction;
 
 class UserStore {
  public:
-  explicit UserStore(Connection& conn) : conn_(conn) {}
+  explicit UserStore(Transaction& tx) : tx_(tx) {}
 
   // nullopt when the username is taken (also when a concurrent insert won).
   std::optional<model::User> insert(const std::string& username, const std::string& display_name,
@@ -24,7 +24,7 @@ class UserStore {
   std::vector<model::User> search_prefix(const std::string& prefix, int limit);
 
  private:
-  Connection& conn_;
+  Transaction& tx_;
 };
 
 }  // namespace chatd::store
