@@ -6,11 +6,11 @@
 
 namespace chatd::api {
 
-Task<http::Response> HealthHandler::healthz(http::Request, http::PathParams) {
+Task<Response> HealthHandler::healthz(Call) {
   co_return json_response(200, {{"status", "ok"}});
 }
 
-Task<http::Response> HealthHandler::readyz(http::Request, http::PathParams) {
+Task<Response> HealthHandler::readyz(Call) {
   // The contract's error shape; the message is the reason.
   auto not_ready = [](const std::string& reason) {
     return http::error_response(Error::unavailable(reason));
@@ -37,7 +37,7 @@ Task<http::Response> HealthHandler::readyz(http::Request, http::PathParams) {
   co_return json_response(200, {{"status", "ready"}});
 }
 
-Task<http::Response> HealthHandler::metrics(http::Request, http::PathParams) {
+Task<Response> HealthHandler::metrics(Call) {
   http::Response res;
   res.content_type = "text/plain; version=0.0.4";
   res.body = metrics_.render();

@@ -8,13 +8,13 @@ namespace chatd::api {
 using http::error_response;
 
 namespace {
-http::Response message_response(int status, const model::Message& m) {
+Response message_response(int status, const model::Message& m) {
   return raw_json_response(status, "{\"message\":" + message_json(m) + "}");
 }
 
 // {"<key>":[items...],"has_more":...} from items already rendered as JSON.
 template <class T, class Render>
-http::Response page_response(const char* key, const store::Page<T>& page, Render render) {
+Response page_response(const char* key, const store::Page<T>& page, Render render) {
   std::string out = std::string("{\"") + key + "\":[";
   for (std::size_t i = 0; i < page.items.size(); ++i) {
     if (i) out += ',';
@@ -26,107 +26,81 @@ http::Response page_response(const char* key, const store::Page<T>& page, Render
 }
 }  // namespace
 
-Task<http::Response> MessagesHandler::send(http::Request request, http::PathParams params) {
-  auto caller = co_await accounts_.authenticate(request.bearer_token());
-  if (!caller) co_return error_response(caller.error());
-  auto id = domain::parse_id(params[0], "conversation id");
+Task<Response> MessagesHandler::send(Call call) {
+  auto id = call.id("id", "conversation id");
   if (!id) co_return error_response(id.error());
-  auto body = parse_object(request);
+  auto body = parse_body(call.request, wire::parse_new_message);
   if (!body) co_return error_response(body.error());
-  auto client_msg_id = string_field(*body, "client_msg_id");
-  if (!client_msg_id) co_return error_response(client_msg_id.error());
-  auto text = string_field(*body, "body");
-  if (!text) co_return error_response(text.error());
-  auto reply_to = optional_int_field(*body, "reply_to");
-  if (!reply_to) co_return error_response(reply_to.error());
-  std::string cid = std::move(*client_msg_id), b = std::move(*text);
-  auto sent = co_await messages_.send(caller->id, *id, std::move(cid), std::move(b), *reply_to);
+  wire::NewMessage m = std::move(*body);
+  auto sent = co_await messages_.send(call.caller.id, *id, std::move(m.client_msg_id),
+                                      std::move(m.body), m.reply_to);
   if (!sent) co_return error_response(sent.error());
   co_return message_response(sent->created ? 201 : 200, sent->message);
 }
 
-Task<http::Response> MessagesHandler::history(http::Request request, http::PathParams params) {
-  auto caller = co_await accounts_.authenticate(request.bearer_token());
-  if (!caller) co_return error_response(caller.error());
-  auto id = domain::parse_id(params[0], "conversation id");
+Task<Response> MessagesHandler::history(Call call) {
+  auto id = call.id("id", "conversation id");
   if (!id) co_return error_response(id.error());
-  auto before = seq_param(request, "before");
+  auto before = seq_param(call.request, "before");
   if (!before) co_return error_response(before.error());
-  auto after = seq_param(request, "after");
+  auto after = seq_param(call.request, "after");
   if (!after) co_return error_response(after.error());
-  auto limit = domain::parse_limit(request.query_param("limit"));
+  auto limit = domain::parse_limit(call.request.query_param("limit"));
   if (!limit) co_return error_response(limit.error());
-  auto page = co_await messages_.history(caller->id, *id, *before, *after, *limit);
+  auto page = co_await messages_.history(call.caller.id, *id, *before, *after, *limit);
   if (!page) co_return error_response(page.error());
   co_return page_response("messages", *page,
                           [](const model::Message& m) { return message_json(m); });
 }
 
-Task<http::Response> MessagesHandler::edit(http::Request request, http::PathParams params) {
-  auto caller = co_await accounts_.authenticate(request.bearer_token());
-  if (!caller) co_return error_response(caller.error());
-  auto id = domain::parse_id(params[0], "conversation id");
+Task<Response> MessagesHandler::edit(Call call) {
+  auto id = call.id("id", "conversation id");
   if (!id) co_return error_response(id.error());
-  auto seq = domain::parse_id(params[1], "seq");
+  auto seq = call.id("seq", "seq");
   if (!seq) co_return error_response(seq.error());
-  auto body = parse_object(request);
+  auto body = parse_body(call.request, wire::parse_message_edit);
   if (!body) co_return error_response(body.error());
-  auto text = string_field(*body, "body");
-  if (!text) co_return error_response(text.error());
-  std::string b = std::move(*text);
-  auto message = co_await messages_.edit(caller->id, *id, *seq, std::move(b));
+  std::string text = std::move(body->body);
+  auto message = co_await messages_.edit(call.caller.id, *id, *seq, std::move(text));
   if (!message) co_return error_response(message.error());
   co_return message_response(200, *message);
 }
 
-Task<http::Response> MessagesHandler::remove(http::Request request, http::PathParams params) {
-  auto caller = co_await accounts_.authenticate(request.bearer_token());
-  if (!caller) co_return error_response(caller.error());
-  auto id = domain::parse_id(params[0], "conversation id");
+Task<Response> MessagesHandler::remove(Call call) {
+  auto id = call.id("id", "conversation id");
   if (!id) co_return error_response(id.error());
-  auto seq = domain::parse_id(params[1], "seq");
+  auto seq = call.id("seq", "seq");
   if (!seq) co_return error_response(seq.error());
-  auto message = co_await messages_.remove(caller->id, *id, *seq);
+  auto message = co_await messages_.remove(call.caller.id, *id, *seq);
   if (!message) co_return error_response(message.error());
   co_return message_response(200, *message);
 }
 
-Task<http::Response> MessagesHandler::add_reaction(http::Request request, http::PathParams params) {
-  return react(std::move(request), std::move(params), true);
-}
+Task<Response> MessagesHandler::add_reaction(Call call) { return react(std::move(call), true); }
 
-Task<http::Response> MessagesHandler::remove_reaction(http::Request request,
-                                                      http::PathParams params) {
-  return react(std::move(request), std::move(params), false);
-}
+Task<Response> MessagesHandler::remove_reaction(Call call) { return react(std::move(call), false); }
 
-Task<http::Response> MessagesHandler::react(http::Request request, http::PathParams params,
-                                            bool add) {
-  auto caller = co_await accounts_.authenticate(request.bearer_token());
-  if (!caller) co_return error_response(caller.error());
-  auto id = domain::parse_id(params[0], "conversation id");
+Task<Response> MessagesHandler::react(Call call, bool add) {
+  auto id = call.id("id", "conversation id");
   if (!id) co_return error_response(id.error());
-  auto seq = domain::parse_id(params[1], "seq");
+  auto seq = call.id("seq", "seq");
   if (!seq) co_return error_response(seq.error());
-  std::string emoji = params[2];
-  auto message = co_await messages_.react(caller->id, *id, *seq, std::move(emoji), add);
+  std::string emoji = call.path["emoji"];
+  auto message = co_await messages_.react(call.caller.id, *id, *seq, std::move(emoji), add);
   if (!message) co_return error_response(message.error());
   co_return message_response(200, *message);
 }
 
-Task<http::Response> MessagesHandler::events(http::Request request, http::PathParams params) {
-  auto caller = co_await accounts_.authenticate(request.bearer_token());
-  if (!caller) co_return error_response(caller.error());
-  auto id = domain::parse_id(params[0], "conversation id");
+Task<Response> MessagesHandler::events(Call call) {
+  auto id = call.id("id", "conversation id");
   if (!id) co_return error_response(id.error());
-  auto after = seq_param(request, "after");
+  auto after = seq_param(call.request, "after");
   if (!after) co_return error_response(after.error());
-  auto limit = domain::parse_limit(request.query_param("limit"));
+  auto limit = domain::parse_limit(call.request.query_param("limit"));
   if (!limit) co_return error_response(limit.error());
-  auto page = co_await messages_.events(caller->id, *id, after->value_or(0), *limit);
+  auto page = co_await messages_.events(call.caller.id, *id, after->value_or(0), *limit);
   if (!page) co_return error_response(page.error());
-  co_return page_response("events", *page,
-                          [](const model::Event& e) { return event_json(e); });
+  co_return page_response("events", *page, [](const model::Event& e) { return event_json(e); });
 }
 
 }  // namespace chatd::api

@@ -1,53 +1,97 @@
 #include "chatd/api/routes.hpp"
 
+#include "chatd/http/errors.hpp"
+
 namespace chatd::api {
 
 namespace {
-// A handler method as a dispatcher handler. The lambda is not a coroutine: it
-// returns the method's awaitable (see the g++ 12 traps in docs/architecture.md).
+
+enum class Access {
+  open,     // anyone; the handler gets no caller
+  session,  // a live session's bearer token; the handler gets its user, or the client 401
+};
+
 template <class H>
-http::Handler bind(H& handler, Task<http::Response> (H::*method)(http::Request, http::PathParams)) {
-  return [&handler, method](http::Request r, http::PathParams p) {
-    return (handler.*method)(std::move(r), std::move(p));
-  };
+using Method = Task<Response> (H::*)(Call);
+
+// The prelude of every route: the caller is authenticated before the handler
+// runs. A coroutine without captures (see the g++ 12 traps in
+// docs/architecture.md); the lambda below only returns its awaitable.
+template <class H>
+Task<Response> serve(Access access, domain::AccountService* accounts, H* handler, Method<H> method,
+                     http::Request request, http::PathParams path) {
+  Call call{std::move(request), std::move(path), {}};
+  if (access == Access::session) {
+    std::string token = call.request.bearer_token();
+    auto caller = co_await accounts->authenticate(std::move(token));
+    if (!caller) co_return http::error_response(caller.error());
+    call.caller = std::move(*caller);
+  }
+  co_return co_await (handler->*method)(std::move(call));
 }
+
+class Table {
+ public:
+  Table(http::Dispatcher& dispatcher, domain::AccountService& accounts)
+      : dispatcher_(dispatcher), accounts_(&accounts) {}
+
+  template <class H>
+  void operator()(const char* method, const char* pattern, Access access, H& handler,
+                  Method<H> fn) {
+    auto* accounts = accounts_;
+    H* h = &handler;
+    dispatcher_.route(method, pattern,
+                      [access, accounts, h, fn](http::Request r, http::PathParams p) {
+                        return serve(access, accounts, h, fn, std::move(r), std::move(p));
+                      });
+  }
+
+ private:
+  http::Dispatcher& dispatcher_;
+  domain::AccountService* accounts_;
+};
+
 }  // namespace
 
 // Read top to bottom; the first match wins, so literal segments come before
 // placeholders at the same place (/v1/users/me before /v1/users/{id}). When
 // only the method differs, the answer is 405 with Allow. GET /v1/ws is taken
 // by the network layer before routing (an upgrade), see src/net/ws_session.cpp.
+// Handlers read path parameters by the names written here.
 void register_routes(http::Dispatcher& d, const Handlers& h) {
-  d.route("GET",    "/healthz",                         bind(h.health, &HealthHandler::healthz));
-  d.route("GET",    "/readyz",                          bind(h.health, &HealthHandler::readyz));
-  d.route("GET",    "/metrics",                         bind(h.health, &HealthHandler::metrics));
+  using enum Access;
+  Table route(d, h.accounts);
+  route("GET",    "/healthz",                       open,    h.health, &HealthHandler::healthz);
+  route("GET",    "/readyz",                        open,    h.health, &HealthHandler::readyz);
+  route("GET",    "/metrics",                       open,    h.health, &HealthHandler::metrics);
 
-  d.route("POST",   "/v1/users",                        bind(h.users, &UsersHandler::create));
-  d.route("GET",    "/v1/users",                        bind(h.users, &UsersHandler::search));
-  d.route("GET",    "/v1/users/me",                     bind(h.users, &UsersHandler::me));
-  d.route("GET",    "/v1/users/me/blocks",              bind(h.blocks, &BlocksHandler::list));
-  d.route("PUT",    "/v1/users/me/blocks/{user_id}",    bind(h.blocks, &BlocksHandler::block));
-  d.route("DELETE", "/v1/users/me/blocks/{user_id}",    bind(h.blocks, &BlocksHandler::unblock));
-  d.route("GET",    "/v1/users/{id}",                   bind(h.users, &UsersHandler::by_id));
+  route("POST",   "/v1/users",                      open,    h.users, &UsersHandler::create);
+  route("GET",    "/v1/users",                      session, h.users, &UsersHandler::search);
+  route("GET",    "/v1/users/me",                   session, h.users, &UsersHandler::me);
+  route("GET",    "/v1/users/me/blocks",            session, h.blocks, &BlocksHandler::list);
+  route("PUT",    "/v1/users/me/blocks/{user_id}",  session, h.blocks, &BlocksHandler::block);
+  route("DELETE", "/v1/users/me/blocks/{user_id}",  session, h.blocks, &BlocksHandler::unblock);
+  route("GET",    "/v1/users/{id}",                 session, h.users, &UsersHandler::by_id);
 
-  d.route("POST",   "/v1/sessions",                     bind(h.sessions, &SessionsHandler::create));
-  d.route("DELETE", "/v1/sessions/current",             bind(h.sessions, &SessionsHandler::remove_current));
+  route("POST",   "/v1/sessions",                   open,    h.sessions, &SessionsHandler::create);
+  // Revokes the token it is called with: the handler reads the token itself.
+  route("DELETE", "/v1/sessions/current",           open,    h.sessions, &SessionsHandler::remove_current);
 
-  d.route("POST",   "/v1/conversations",                bind(h.conversations, &ConversationsHandler::create));
-  d.route("GET",    "/v1/conversations",                bind(h.conversations, &ConversationsHandler::list));
-  d.route("GET",    "/v1/conversations/{id}",           bind(h.conversations, &ConversationsHandler::get));
-  d.route("PATCH",  "/v1/conversations/{id}",           bind(h.conversations, &ConversationsHandler::update));
-  d.route("POST",   "/v1/conversations/{id}/members",   bind(h.conversations, &ConversationsHandler::add_member));
-  d.route("DELETE", "/v1/conversations/{id}/members/{user_id}", bind(h.conversations, &ConversationsHandler::remove_member));
-  d.route("POST",   "/v1/conversations/{id}/read",      bind(h.conversations, &ConversationsHandler::read));
+  route("POST",   "/v1/conversations",              session, h.conversations, &ConversationsHandler::create);
+  route("GET",    "/v1/conversations",              session, h.conversations, &ConversationsHandler::list);
+  route("GET",    "/v1/conversations/{id}",         session, h.conversations, &ConversationsHandler::get);
+  route("PATCH",  "/v1/conversations/{id}",         session, h.conversations, &ConversationsHandler::update);
+  route("POST",   "/v1/conversations/{id}/members", session, h.conversations, &ConversationsHandler::add_member);
+  route("DELETE", "/v1/conversations/{id}/members/{user_id}", session, h.conversations, &ConversationsHandler::remove_member);
+  route("POST",   "/v1/conversations/{id}/read",    session, h.conversations, &ConversationsHandler::read);
 
-  d.route("POST",   "/v1/conversations/{id}/messages",  bind(h.messages, &MessagesHandler::send));
-  d.route("GET",    "/v1/conversations/{id}/messages",  bind(h.messages, &MessagesHandler::history));
-  d.route("PATCH",  "/v1/conversations/{id}/messages/{seq}", bind(h.messages, &MessagesHandler::edit));
-  d.route("DELETE", "/v1/conversations/{id}/messages/{seq}", bind(h.messages, &MessagesHandler::remove));
-  d.route("PUT",    "/v1/conversations/{id}/messages/{seq}/reactions/{emoji}", bind(h.messages, &MessagesHandler::add_reaction));
-  d.route("DELETE", "/v1/conversations/{id}/messages/{seq}/reactions/{emoji}", bind(h.messages, &MessagesHandler::remove_reaction));
-  d.route("GET",    "/v1/conversations/{id}/events",    bind(h.messages, &MessagesHandler::events));
+  route("POST",   "/v1/conversations/{id}/messages", session, h.messages, &MessagesHandler::send);
+  route("GET",    "/v1/conversations/{id}/messages", session, h.messages, &MessagesHandler::history);
+  route("PATCH",  "/v1/conversations/{id}/messages/{seq}", session, h.messages, &MessagesHandler::edit);
+  route("DELETE", "/v1/conversations/{id}/messages/{seq}", session, h.messages, &MessagesHandler::remove);
+  route("PUT",    "/v1/conversations/{id}/messages/{seq}/reactions/{emoji}", session, h.messages, &MessagesHandler::add_reaction);
+  route("DELETE", "/v1/conversations/{id}/messages/{seq}/reactions/{emoji}", session, h.messages, &MessagesHandler::remove_reaction);
+  route("GET",    "/v1/conversations/{id}/events",  session, h.messages, &MessagesHandler::events);
 }
 
 }  // namespace chatd::api

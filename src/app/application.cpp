@@ -175,11 +175,11 @@ int serve(const Config& config) {
   api::HealthHandler health(db, migrations, metrics, draining, [&hub] { return hub.listening(); });
   api::UsersHandler users(accounts);
   api::SessionsHandler sessions(accounts);
-  api::ConversationsHandler conversations_api(accounts, conversations);
-  api::MessagesHandler messages_api(accounts, messages);
-  api::BlocksHandler blocks_api(accounts, conversations);
+  api::ConversationsHandler conversations_api(conversations);
+  api::MessagesHandler messages_api(messages);
+  api::BlocksHandler blocks_api(conversations);
   api::register_routes(dispatcher,
-                       {health, users, sessions, blocks_api, conversations_api, messages_api});
+                       {accounts, health, users, sessions, blocks_api, conversations_api, messages_api});
 
   net::ServerOptions options;
   options.host = config.listen_host;

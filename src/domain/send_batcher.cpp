@@ -30,21 +30,10 @@ SendBatcher::~SendBatcher() {
 }
 
 Task<Result> SendBatcher::send(store::SendRequest request) {
-  // As in run_on: the request crosses asio's initiation as a raw pointer.
-  auto* pending = new Pending{std::move(request), {}};
-  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
-                                     void(std::exception_ptr, Result)>(
-      [this](auto handler, Pending* raw) {
-        std::unique_ptr<Pending> owned(raw);
-        using H = decltype(handler);
-        auto h = std::make_shared<H>(std::move(handler));
-        // Resumes the awaiting coroutine on its own executor (see core/async.hpp).
-        owned->done = [h](std::exception_ptr ep, std::optional<Result> r) {
-          detail::complete<Result>(h, ep, std::move(r));
-        };
-        enqueue(std::move(owned));
-      },
-      boost::asio::use_awaitable, pending);
+  auto start = [this, request = std::move(request)](Done done) mutable {
+    submit(std::move(request), std::move(done));
+  };
+  return when_done<Result>(std::move(start));
 }
 
 void SendBatcher::submit(store::SendRequest request, Done done) {

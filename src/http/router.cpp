@@ -2,6 +2,8 @@
 
 #include "chatd/http/message.hpp"
 
+#include <stdexcept>
+
 namespace chatd::http {
 
 namespace {
@@ -17,16 +19,23 @@ std::vector<std::string_view> split_path(std::string_view path) {
   }
   return out;
 }
+bool is_placeholder(std::string_view seg) {
+  return seg.size() >= 3 && seg.front() == '{' && seg.back() == '}';
+}
 }  // namespace
+
+const std::string& PathParams::operator[](std::string_view name) const {
+  for (const auto& [n, v] : values_) {
+    if (n == name) return v;
+  }
+  throw std::logic_error("route has no path parameter {" + std::string(name) + "}");
+}
 
 std::size_t Router::add(std::string method, std::string pattern) {
   Route r;
   r.method = std::move(method);
   r.pattern = std::move(pattern);
-  for (auto seg : split_path(r.pattern)) {
-    bool placeholder = seg.size() >= 2 && seg.front() == '{' && seg.back() == '}';
-    r.segments.emplace_back(placeholder ? "{}" : std::string(seg));
-  }
+  for (auto seg : split_path(r.pattern)) r.segments.emplace_back(seg);
   routes_.push_back(std::move(r));
   return routes_.size() - 1;
 }
@@ -38,13 +47,14 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     const Route& r = routes_[i];
     if (r.segments.size() != segments.size()) continue;
-    std::vector<std::string> params;
+    PathParams params;
     bool ok = true;
     for (std::size_t k = 0; k < segments.size() && ok; ++k) {
-      if (r.segments[k] == "{}") {
+      const std::string& seg = r.segments[k];
+      if (is_placeholder(seg)) {
         auto decoded = percent_decode(segments[k], false);
         ok = decoded && !decoded->empty();
-        if (ok) params.push_back(std::move(*decoded));
+        if (ok) params.add(seg.substr(1, seg.size() - 2), std::move(*decoded));
       } else {
         ok = r.segments[k] == segments[k];
       }

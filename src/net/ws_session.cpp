@@ -13,7 +13,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "chatd/api/json_io.hpp"
 #include "chatd/core/failures.hpp"
 #include "chatd/domain/session_tokens.hpp"
 #include "chatd/http/errors.hpp"

@@ -10,7 +10,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "chatd/api/json_io.hpp"
+#include "chatd/wire/bodies.hpp"
+#include "chatd/wire/json_fields.hpp"
 #include "chatd/domain/validation.hpp"
 #include "chatd/core/failures.hpp"
 
@@ -271,12 +272,11 @@ void ClientSession::reply(Frame frame) {
 }
 
 void ClientSession::on_frame(const std::string& text) {
-  Json frame = Json::parse(text, nullptr, false);
-  if (frame.is_discarded() || !frame.is_object()) {
-    return reply(error_frame(nullptr, Error::invalid("frame must be a JSON object")));
-  }
+  auto parsed = wire::parse_object(text, "frame");
+  if (!parsed) return reply(error_frame(nullptr, parsed.error()));
+  const Json& frame = *parsed;
   Json id = frame.contains("id") ? frame["id"] : Json(nullptr);
-  auto type = api::string_field(frame, "type");
+  auto type = wire::string_field(frame, "type");
   if (!type) return reply(error_frame(id, type.error()));
   const std::string& t = *type;
   if (t == "ping") return reply(pong_frame(id));
@@ -292,12 +292,13 @@ void ClientSession::on_frame(const std::string& text) {
   }
   if (t == "send") return handle_send(frame, id);
   if (t == "sync") return handle_sync(frame, id);
-  auto conv = api::int_field(frame, "conversation_id");
+  auto conv = wire::parse_conversation_id(frame);
   if (!conv) return reply(error_frame(id, conv.error()));
-  auto seq = api::int_field(frame, "seq");
-  if (!seq) return reply(error_frame(id, seq.error()));
+  auto mark = wire::parse_read_mark(frame);
+  if (!mark) return reply(error_frame(id, mark.error()));
   ++in_flight_;
-  asio::co_spawn(transport_->executor(), read(shared_from_this(), id, *conv, *seq), asio::detached);
+  asio::co_spawn(transport_->executor(), read(shared_from_this(), id, *conv, mark->seq),
+                 asio::detached);
 }
 
 void ClientSession::handle_send(const Json& frame, const Json& id) {
@@ -305,15 +306,12 @@ void ClientSession::handle_send(const Json& frame, const Json& id) {
   sends_.push_back({id, nullptr});
   ++in_flight_;
   auto answer_now = [this, n, &id](const Error& e) { answer_send(n, error_frame(id, e)); };
-  auto conv = api::int_field(frame, "conversation_id");
+  auto conv = wire::parse_conversation_id(frame);
   if (!conv) return answer_now(conv.error());
-  auto client_msg_id = api::string_field(frame, "client_msg_id");
-  if (!client_msg_id) return answer_now(client_msg_id.error());
-  auto body = api::string_field(frame, "body");
-  if (!body) return answer_now(body.error());
-  auto reply_to = api::optional_int_field(frame, "reply_to");
-  if (!reply_to) return answer_now(reply_to.error());
-  SendCommand command{*conv, std::move(*client_msg_id), std::move(*body), *reply_to};
+  auto message = wire::parse_new_message(frame);
+  if (!message) return answer_now(message.error());
+  SendCommand command{*conv, std::move(message->client_msg_id), std::move(message->body),
+                      message->reply_to};
   std::weak_ptr<ClientSession> weak = shared_from_this();
   auto executor = transport_->executor();
   // Queued for the group commit now, in arrival order; answered in that order.
@@ -364,7 +362,7 @@ Task<void> ClientSession::read(std::shared_ptr<ClientSession> self, Json id, Con
 }
 
 void ClientSession::handle_typing(const Json& frame, const Json& id) {
-  auto conv = api::int_field(frame, "conversation_id");
+  auto conv = wire::parse_conversation_id(frame);
   if (!conv) return reply(error_frame(id, conv.error()));
   // Only for conversations this socket knows, and at most every 2 s each:
   // typing is relayed through every instance and must not crowd out events.

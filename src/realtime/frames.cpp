@@ -1,6 +1,6 @@
 #include "chatd/realtime/frames.hpp"
 
-#include "chatd/api/json_io.hpp"
+#include "chatd/wire/render.hpp"
 
 namespace chatd::realtime {
 
@@ -16,7 +16,7 @@ Json with_id(Json j, const Json& id) {
 }  // namespace
 
 Frame event_frame(const model::Event& e) {
-  return of("{\"type\":\"event\",\"event\":" + api::event_json(e) + "}");
+  return of("{\"type\":\"event\",\"event\":" + wire::event_json(e) + "}");
 }
 
 Frame read_frame(model::ConversationId conversation, model::UserId user, model::Seq seq) {

@@ -43,13 +43,13 @@ struct App {
   api::HealthHandler health{db, store::embedded_migrations(), metrics, draining, [] { return true; }};
   api::UsersHandler users{accounts};
   api::SessionsHandler sessions{accounts};
-  api::ConversationsHandler conversations_api{accounts, conversations};
-  api::MessagesHandler messages_api{accounts, messages};
-  api::BlocksHandler blocks_api{accounts, conversations};
+  api::ConversationsHandler conversations_api{conversations};
+  api::MessagesHandler messages_api{messages};
+  api::BlocksHandler blocks_api{conversations};
 
   App() {
     api::register_routes(dispatcher,
-                         {health, users, sessions, blocks_api, conversations_api, messages_api});
+                         {accounts, health, users, sessions, blocks_api, conversations_api, messages_api});
   }
   ~App() {
     db.stop();

@@ -166,6 +166,43 @@ TEST_F(Accounts, MeNeedsAValidToken) {
                "unauthenticated");
 }
 
+// The route table says which routes need a session; the caller is checked
+// before the path or the body is read, so a stranger learns nothing from
+// which ids or bodies are malformed.
+TEST_F(Accounts, EveryRouteButRegisterAndLoginNeedsASessionBeforeItReadsAnything) {
+  auto c = client();
+  const std::vector<std::pair<std::string, std::string>> routes = {
+      {"GET", "/v1/users"},
+      {"GET", "/v1/users/me"},
+      {"GET", "/v1/users/me/blocks"},
+      {"PUT", "/v1/users/me/blocks/x"},
+      {"DELETE", "/v1/users/me/blocks/x"},
+      {"GET", "/v1/users/x"},
+      {"DELETE", "/v1/sessions/current"},
+      {"POST", "/v1/conversations"},
+      {"GET", "/v1/conversations"},
+      {"GET", "/v1/conversations/x"},
+      {"PATCH", "/v1/conversations/x"},
+      {"POST", "/v1/conversations/x/members"},
+      {"DELETE", "/v1/conversations/x/members/x"},
+      {"POST", "/v1/conversations/x/read"},
+      {"POST", "/v1/conversations/x/messages"},
+      {"GET", "/v1/conversations/x/messages"},
+      {"PATCH", "/v1/conversations/x/messages/x"},
+      {"DELETE", "/v1/conversations/x/messages/x"},
+      {"PUT", "/v1/conversations/x/messages/x/reactions/x"},
+      {"DELETE", "/v1/conversations/x/messages/x/reactions/x"},
+      {"GET", "/v1/conversations/x/events"},
+  };
+  for (const auto& [method, path] : routes) {
+    SCOPED_TRACE(method + " " + path);
+    expect_error(c.request(method, path, "not json"), 401, "unauthenticated");
+  }
+  // The two open ones read their body first.
+  expect_error(c.request("POST", "/v1/users", "not json"), 400, "invalid_request");
+  expect_error(c.request("POST", "/v1/sessions", "not json"), 400, "invalid_request");
+}
+
 TEST_F(Accounts, LogoutRevokesTheTokenAtOnce) {
   auto token = login_new_user("ivan");
   auto other = client().post("/v1/sessions", {{"username", "ivan"}, {"password", "password-ivan"}})

@@ -34,7 +34,7 @@ TEST(Router, FirstMatchWinsSoLiteralMeBeatsPlaceholder) {
   ASSERT_EQ(byid.outcome, Router::Outcome::found);
   EXPECT_EQ(byid.route, 3u);
   ASSERT_EQ(byid.params.size(), 1u);
-  EXPECT_EQ(byid.params[0], "42");
+  EXPECT_EQ(byid.params["id"], "42");
 }
 
 TEST(Router, UnknownPathIsNotFound) {
@@ -65,9 +65,10 @@ TEST(Router, PlaceholdersArePercentDecoded) {
   auto m = r.match("PUT", "/v1/conversations/7/messages/3/reactions/%F0%9F%91%8D");
   ASSERT_EQ(m.outcome, Router::Outcome::found);
   ASSERT_EQ(m.params.size(), 3u);
-  EXPECT_EQ(m.params[0], "7");
-  EXPECT_EQ(m.params[1], "3");
-  EXPECT_EQ(m.params[2], "\xF0\x9F\x91\x8D");
+  EXPECT_EQ(m.params["id"], "7");
+  EXPECT_EQ(m.params["seq"], "3");
+  EXPECT_EQ(m.params["emoji"], "\xF0\x9F\x91\x8D");
+  EXPECT_THROW(m.params["user_id"], std::logic_error);
 }
 
 TEST(Router, MalformedPercentEscapeDoesNotMatch) {

@@ -2,27 +2,25 @@
 // members, read marker.
 #pragma once
 
-#include "chatd/domain/account_service.hpp"
 #include "chatd/domain/conversation_service.hpp"
-#include "chatd/http/dispatcher.hpp"
+#include "chatd/api/call.hpp"
 
 namespace chatd::api {
 
 class ConversationsHandler {
  public:
-  ConversationsHandler(domain::AccountService& accounts, domain::ConversationService& conversations)
-      : accounts_(accounts), conversations_(conversations) {}
+  explicit ConversationsHandler(domain::ConversationService& conversations)
+      : conversations_(conversations) {}
   // Routes: see src/api/routes.cpp.
-  Task<http::Response> create(http::Request request, http::PathParams params);
-  Task<http::Response> list(http::Request request, http::PathParams params);
-  Task<http::Response> get(http::Request request, http::PathParams params);
-  Task<http::Response> update(http::Request request, http::PathParams params);
-  Task<http::Response> add_member(http::Request request, http::PathParams params);
-  Task<http::Response> remove_member(http::Request request, http::PathParams params);
-  Task<http::Response> read(http::Request request, http::PathParams params);
+  Task<Response> create(Call call);
+  Task<Response> list(Call call);
+  Task<Response> get(Call call);
+  Task<Response> update(Call call);
+  Task<Response> add_member(Call call);
+  Task<Response> remove_member(Call call);
+  Task<Response> read(Call call);
 
  private:
-  domain::AccountService& accounts_;
   domain::ConversationService& conversations_;
 };
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "chatd/core/metrics.hpp"
-#include "chatd/http/dispatcher.hpp"
+#include "chatd/api/call.hpp"
 #include "chatd/store/db_pool.hpp"
 #include "chatd/store/migrations.hpp"
 
@@ -25,9 +25,9 @@ class HealthHandler {
         draining_(draining),
         listening_(std::move(listening)) {}
   // Routes: see src/api/routes.cpp.
-  Task<http::Response> healthz(http::Request request, http::PathParams params);
-  Task<http::Response> readyz(http::Request request, http::PathParams params);
-  Task<http::Response> metrics(http::Request request, http::PathParams params);
+  Task<Response> healthz(Call call);
+  Task<Response> readyz(Call call);
+  Task<Response> metrics(Call call);
 
  private:
   store::DbPool& db_;

@@ -1,34 +1,34 @@
-// JSON at the API edge: parsing request bodies into checked fields, and
-// turning model types and results into responses.
+// JSON at the REST edge: request bodies through the wire parsers, query
+// parameters, and responses. What is parsed and rendered is in wire/, shared
+// with the WebSocket front.
 #pragma once
 
 #include <optional>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "chatd/core/expected.hpp"
 #include "chatd/http/errors.hpp"
 #include "chatd/http/message.hpp"
-#include "chatd/model/conversation.hpp"
-#include "chatd/model/user.hpp"
+#include "chatd/wire/bodies.hpp"
+#include "chatd/wire/json_fields.hpp"
+#include "chatd/wire/render.hpp"
 
 namespace chatd::api {
 
 using Json = nlohmann::json;
+using wire::event_json;
+using wire::message_json;
+using wire::to_json;
 
-// The body as a JSON object; 400 for malformed JSON (including invalid UTF-8)
-// or any other top-level type.
-Expected<Json> parse_object(const http::Request& request);
-
-// A required string field; 400 naming the field when absent or not a string.
-Expected<std::string> string_field(const Json& body, const char* field);
-// An optional string field: absent or null gives nullopt; other types are 400.
-Expected<std::optional<std::string>> optional_string_field(const Json& body, const char* field);
-
-// A required 64-bit integer field; 400 for other types, fractions and overflow.
-Expected<std::int64_t> int_field(const Json& body, const char* field);
-Expected<std::optional<std::int64_t>> optional_int_field(const Json& body, const char* field);
+// The request body through one of wire/bodies.hpp's parsers: 400 for
+// malformed JSON (including invalid UTF-8), any other top-level type, or
+// what the parser refuses.
+template <class T>
+Expected<T> parse_body(const http::Request& request, Expected<T> (*parse)(const Json&)) {
+  auto object = wire::parse_object(request.body);
+  if (!object) return object.error();
+  return parse(*object);
+}
 
 // A non-negative integer query parameter (a seq), absent allowed.
 Expected<std::optional<std::int64_t>> seq_param(const http::Request& request, const char* name);
@@ -37,11 +37,5 @@ http::Response json_response(int status, const Json& body);
 // A response whose body is already serialised JSON.
 http::Response raw_json_response(int status, std::string body);
 http::Response no_content();
-
-Json to_json(const model::User& user);
-Json to_json(const model::ConversationView& view, bool with_members);
-// Messages and events are rendered by the database once; these splice that text.
-std::string message_json(const model::Message& message);
-std::string event_json(const model::Event& event);
 
 }  // namespace chatd::api

@@ -2,28 +2,25 @@
 // reactions, and the log for catch-up.
 #pragma once
 
-#include "chatd/domain/account_service.hpp"
 #include "chatd/domain/message_service.hpp"
-#include "chatd/http/dispatcher.hpp"
+#include "chatd/api/call.hpp"
 
 namespace chatd::api {
 
 class MessagesHandler {
  public:
-  MessagesHandler(domain::AccountService& accounts, domain::MessageService& messages)
-      : accounts_(accounts), messages_(messages) {}
+  explicit MessagesHandler(domain::MessageService& messages) : messages_(messages) {}
   // Routes: see src/api/routes.cpp.
-  Task<http::Response> send(http::Request request, http::PathParams params);
-  Task<http::Response> history(http::Request request, http::PathParams params);
-  Task<http::Response> edit(http::Request request, http::PathParams params);
-  Task<http::Response> remove(http::Request request, http::PathParams params);
-  Task<http::Response> add_reaction(http::Request request, http::PathParams params);
-  Task<http::Response> remove_reaction(http::Request request, http::PathParams params);
-  Task<http::Response> events(http::Request request, http::PathParams params);
+  Task<Response> send(Call call);
+  Task<Response> history(Call call);
+  Task<Response> edit(Call call);
+  Task<Response> remove(Call call);
+  Task<Response> add_reaction(Call call);
+  Task<Response> remove_reaction(Call call);
+  Task<Response> events(Call call);
 
  private:
-  Task<http::Response> react(http::Request request, http::PathParams params, bool add);
-  domain::AccountService& accounts_;
+  Task<Response> react(Call call, bool add);
   domain::MessageService& messages_;
 };
 

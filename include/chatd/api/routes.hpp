@@ -1,4 +1,5 @@
-// Every HTTP route of chatd, in one table (src/api/routes.cpp).
+// Every HTTP route of chatd, in one table (src/api/routes.cpp), with whether
+// it needs a session.
 #pragma once
 
 #include "chatd/api/blocks_handler.hpp"
@@ -12,6 +13,7 @@
 namespace chatd::api {
 
 struct Handlers {
+  domain::AccountService& accounts;  // authenticates the caller of session routes
   HealthHandler& health;
   UsersHandler& users;
   SessionsHandler& sessions;

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "chatd/domain/account_service.hpp"
-#include "chatd/http/dispatcher.hpp"
+#include "chatd/api/call.hpp"
 
 namespace chatd::api {
 
@@ -10,8 +10,8 @@ class SessionsHandler {
  public:
   explicit SessionsHandler(domain::AccountService& accounts) : accounts_(accounts) {}
   // Routes: see src/api/routes.cpp.
-  Task<http::Response> create(http::Request request, http::PathParams params);
-  Task<http::Response> remove_current(http::Request request, http::PathParams params);
+  Task<Response> create(Call call);
+  Task<Response> remove_current(Call call);
 
  private:
   domain::AccountService& accounts_;

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "chatd/domain/account_service.hpp"
-#include "chatd/http/dispatcher.hpp"
+#include "chatd/api/call.hpp"
 
 namespace chatd::api {
 
@@ -10,10 +10,10 @@ class UsersHandler {
  public:
   explicit UsersHandler(domain::AccountService& accounts) : accounts_(accounts) {}
   // Routes: see src/api/routes.cpp.
-  Task<http::Response> create(http::Request request, http::PathParams params);
-  Task<http::Response> me(http::Request request, http::PathParams params);
-  Task<http::Response> by_id(http::Request request, http::PathParams params);
-  Task<http::Response> search(http::Request request, http::PathParams params);
+  Task<Response> create(Call call);
+  Task<Response> me(Call call);
+  Task<Response> by_id(Call call);
+  Task<Response> search(Call call);
 
  private:
   domain::AccountService& accounts_;

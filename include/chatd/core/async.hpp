@@ -1,6 +1,5 @@
-// The bridge between coroutines on IO threads and blocking work on a
-// WorkerPool: `co_await run_on<R>(pool, fn)` runs fn on a worker and resumes
-// the coroutine on its own executor with the result (or the exception fn threw).
+// Coroutines on IO threads awaiting work done elsewhere: when_done (any
+// callback) and run_on (a job on a WorkerPool, built on when_done).
 #pragma once
 
 // g++ 12 in C++20: asio's awaitable.hpp needs std::exchange before it is parsed.
@@ -13,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -25,7 +25,10 @@ namespace chatd {
 template <class T>
 using Task = boost::asio::awaitable<T>;
 
-// A full pool throws Overloaded (core/failures.hpp) into the awaiting coroutine.
+// A callback's outcome: the exception that failed the work, or its result.
+// Called once, on any thread.
+template <class R>
+using Completion = std::function<void(std::exception_ptr, std::optional<R>)>;
 
 namespace detail {
 template <class R, class Handler>
@@ -37,40 +40,53 @@ void complete(std::shared_ptr<Handler> h, std::exception_ptr ep, std::optional<R
 }
 }  // namespace detail
 
-// Fn: R(std::size_t worker). R must be default-constructible and movable.
+// The one bridge from callbacks to coroutines: `co_await when_done<R>(start)`
+// calls start(Completion<R>) at once, and the coroutine resumes on its own
+// executor when the completion is called: with the result, or by throwing the
+// exception it was given. R must be default-constructible and movable.
 //
 // g++ 12 relocates some non-trivial temporaries of a co_await expression
 // bitwise (a captured short std::string then frees a dangling pointer). So:
 // callers pass the job as a named local (never a lambda written inline in the
-// co_await), it is taken by reference, and it crosses asio's `initiate`
-// coroutine only as a raw pointer, owned again inside.
-template <class R, class F>
-Task<R> run_on(WorkerPool& pool, F&& fn) {
-  using Fn = std::decay_t<F>;
-  auto* job = new Fn(std::forward<F>(fn));
+// co_await), and it crosses asio's `initiate` coroutine only as a raw
+// pointer, owned again inside.
+template <class R, class Start>
+Task<R> when_done(Start&& start) {
+  using S = std::decay_t<Start>;
+  auto* job = new S(std::forward<Start>(start));
   return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
                                      void(std::exception_ptr, R)>(
-      [&pool](auto handler, Fn* raw) {
-        std::unique_ptr<Fn> owned(raw);
+      [](auto handler, S* raw) {
+        std::unique_ptr<S> owned(raw);
         using H = decltype(handler);
         auto h = std::make_shared<H>(std::move(handler));
-        std::shared_ptr<Fn> f(std::move(owned));
-        bool queued = pool.try_post([h, f](std::size_t worker) {
-          std::optional<R> r;
-          std::exception_ptr ep;
-          try {
-            r.emplace((*f)(worker));
-          } catch (...) {
-            ep = std::current_exception();
-          }
+        (*owned)(Completion<R>([h](std::exception_ptr ep, std::optional<R> r) {
           detail::complete<R>(h, ep, std::move(r));
-        });
-        if (!queued) {
-          detail::complete<R>(h, std::make_exception_ptr(Overloaded("work queue full")),
-                              std::nullopt);
-        }
+        }));
       },
       boost::asio::use_awaitable, job);
+}
+
+// `co_await run_on<R>(pool, fn)` runs fn(std::size_t worker) on a worker and
+// resumes with its result or the exception it threw. A full pool throws
+// Overloaded (core/failures.hpp) into the awaiting coroutine.
+template <class R, class F>
+Task<R> run_on(WorkerPool& pool, F&& fn) {
+  auto f = std::make_shared<std::decay_t<F>>(std::forward<F>(fn));
+  auto start = [&pool, f](Completion<R> done) {
+    bool queued = pool.try_post([f, done](std::size_t worker) {
+      std::optional<R> r;
+      std::exception_ptr ep;
+      try {
+        r.emplace((*f)(worker));
+      } catch (...) {
+        ep = std::current_exception();
+      }
+      done(ep, std::move(r));
+    });
+    if (!queued) done(std::make_exception_ptr(Overloaded("work queue full")), std::nullopt);
+  };
+  return when_done<R>(std::move(start));
 }
 
 }  // namespace chatd

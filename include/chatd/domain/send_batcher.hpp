@@ -71,7 +71,7 @@ class SendBatcher {
   using Result = Expected<SentMessage>;
   // Called once, on a database worker (or at once when refused), with the
   // exception that failed the send or its result.
-  using Done = std::function<void(std::exception_ptr, std::optional<Result>)>;
+  using Done = Completion<Result>;
 
   // Validated input only (see MessageService::send). Resolves once the
   // transaction holding the send has committed, or with its error.

@@ -17,7 +17,6 @@
 
 namespace chatd::http {
 
-using PathParams = std::vector<std::string>;
 using Handler = std::function<Task<Response>(Request, PathParams)>;
 
 class Dispatcher {

@@ -7,9 +7,26 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace chatd::http {
+
+// The placeholder values of a matched route, percent-decoded, by name.
+class PathParams {
+ public:
+  void add(std::string name, std::string value) {
+    values_.emplace_back(std::move(name), std::move(value));
+  }
+  // The value of `{name}`. Asking for a name the route does not have is a
+  // programming error: std::logic_error (a 500, and a failing test).
+  const std::string& operator[](std::string_view name) const;
+  std::size_t size() const { return values_.size(); }
+  bool empty() const { return values_.empty(); }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> values_;
+};
 
 class Router {
  public:
@@ -18,7 +35,7 @@ class Router {
   struct Match {
     Outcome outcome = Outcome::not_found;
     std::size_t route = 0;
-    std::vector<std::string> params;  // placeholder values, percent-decoded, in order
+    PathParams params;
     std::string allow;                // for method_not_allowed: "GET, POST"
   };
 
@@ -32,7 +49,7 @@ class Router {
   struct Route {
     std::string method;
     std::string pattern;
-    std::vector<std::string> segments;  // "{}" marks a placeholder
+    std::vector<std::string> segments;  // a placeholder is "{name}"
   };
   std::vector<Route> routes_;
 };

@@ -1,0 +1,93 @@
+#include "chatd/wire/bodies.hpp"
+
+namespace chatd::wire {
+
+// Each parser reads its fields in the order the contract lists them, so the
+// first problem reported is the same on every front.
+
+Expected<NewUser> parse_new_user(const Json& object) {
+  auto username = string_field(object, "username");
+  if (!username) return username.error();
+  auto password = string_field(object, "password");
+  if (!password) return password.error();
+  auto display_name = optional_string_field(object, "display_name");
+  if (!display_name) return display_name.error();
+  return NewUser{std::move(*username), std::move(*password), std::move(*display_name)};
+}
+
+Expected<Login> parse_login(const Json& object) {
+  auto username = string_field(object, "username");
+  if (!username) return username.error();
+  auto password = string_field(object, "password");
+  if (!password) return password.error();
+  return Login{std::move(*username), std::move(*password)};
+}
+
+Expected<NewConversation> parse_new_conversation(const Json& object) {
+  auto kind = string_field(object, "kind");
+  if (!kind) return kind.error();
+  NewConversation out;
+  if (*kind == "direct") {
+    auto peer = int_field(object, "peer_id");
+    if (!peer) return peer.error();
+    out.direct = true;
+    out.peer = *peer;
+    return out;
+  }
+  if (*kind != "group") return Error::invalid("kind must be \"direct\" or \"group\"");
+  auto title = string_field(object, "title");
+  if (!title) return title.error();
+  out.title = std::move(*title);
+  auto it = object.find("member_ids");
+  if (it != object.end() && !it->is_null()) {
+    if (!it->is_array()) return Error::invalid("member_ids must be an array");
+    for (const auto& v : *it) {
+      if (!v.is_number_integer() ||
+          (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))) {
+        return Error::invalid("member_ids must hold integer user ids");
+      }
+      out.member_ids.push_back(v.get<std::int64_t>());
+    }
+  }
+  return out;
+}
+
+Expected<TitleChange> parse_title_change(const Json& object) {
+  auto title = string_field(object, "title");
+  if (!title) return title.error();
+  return TitleChange{std::move(*title)};
+}
+
+Expected<NewMember> parse_new_member(const Json& object) {
+  auto user = int_field(object, "user_id");
+  if (!user) return user.error();
+  return NewMember{*user};
+}
+
+Expected<ReadMark> parse_read_mark(const Json& object) {
+  auto seq = int_field(object, "seq");
+  if (!seq) return seq.error();
+  return ReadMark{*seq};
+}
+
+Expected<NewMessage> parse_new_message(const Json& object) {
+  auto client_msg_id = string_field(object, "client_msg_id");
+  if (!client_msg_id) return client_msg_id.error();
+  auto body = string_field(object, "body");
+  if (!body) return body.error();
+  auto reply_to = optional_int_field(object, "reply_to");
+  if (!reply_to) return reply_to.error();
+  return NewMessage{std::move(*client_msg_id), std::move(*body), *reply_to};
+}
+
+Expected<MessageEdit> parse_message_edit(const Json& object) {
+  auto body = string_field(object, "body");
+  if (!body) return body.error();
+  return MessageEdit{std::move(*body)};
+}
+
+Expected<model::ConversationId> parse_conversation_id(const Json& frame) {
+  return int_field(frame, "conversation_id");
+}
+
+}  // namespace chatd::wire
