@@ -39,7 +39,7 @@ struct App {
   domain::AccountService accounts{db, cpu, hasher, publisher};
   domain::ConversationService conversations{db, publisher};
   domain::MessageService messages{db, publisher};
-  http::Dispatcher dispatcher{metrics};
+  http::Dispatcher dispatcher{metrics, http::Cors({"https://web.example.com"})};
   api::HealthHandler health{db, store::embedded_migrations(), metrics, draining, [] { return true; }};
   api::UsersHandler users{accounts};
   api::SessionsHandler sessions{accounts};
