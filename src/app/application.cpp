@@ -171,7 +171,7 @@ int serve(const Config& config) {
                                       "Transactions that committed sends (group commit).");
   domain::MessageService messages(db, hub, batching);
 
-  http::Dispatcher dispatcher(metrics);
+  http::Dispatcher dispatcher(metrics, http::Cors(config.cors_origins));
   api::HealthHandler health(db, migrations, metrics, draining, [&hub] { return hub.listening(); });
   api::UsersHandler users(accounts);
   api::SessionsHandler sessions(accounts);
@@ -190,6 +190,7 @@ int serve(const Config& config) {
   options.read_timeout = config.read_timeout;
   realtime::DomainChatPort chat(messages, conversations);
   net::WebSocketGateway gateway{accounts, chat, hub};
+  gateway.cors = &dispatcher.cors();
   gateway.idle_timeout = config.ws_idle_timeout;
   gateway.max_queued_frames = config.ws_max_queue;
   gateway.max_queued_bytes = config.ws_max_queue_bytes;

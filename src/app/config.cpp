@@ -4,6 +4,8 @@
 #include <functional>
 #include <sstream>
 
+#include "chatd/http/cors.hpp"
+
 namespace chatd::app {
 
 namespace {
@@ -149,6 +151,26 @@ std::vector<Setting> settings(unsigned cores) {
       {"--ws-accept-rate", "CHATD_WS_ACCEPT_RATE", "2000",
        "new WebSocket handshakes a second (bursts of as many); beyond it 503 with Retry-After; 0 = no limit",
        integer(&Config::ws_accept_rate, 0, 10'000'000)},
+      {"--cors-origins", "CHATD_CORS_ORIGINS", "(none)",
+       "comma-separated browser origins that may call chatd and open its WebSocket, e.g. https://web.example.com",
+       [](Config& c, const std::string& v) -> std::string {
+         std::vector<std::string> origins;
+         std::size_t start = 0;
+         while (start <= v.size()) {
+           auto comma = v.find(',', start);
+           std::string item = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+           while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+           while (!item.empty() && item.back() == ' ') item.pop_back();
+           if (!item.empty()) {
+             if (auto p = http::origin_problem(item); !p.empty()) return "origin '" + item + "' " + p;
+             origins.push_back(item);
+           }
+           if (comma == std::string::npos) break;
+           start = comma + 1;
+         }
+         c.cors_origins = std::move(origins);
+         return "";
+       }},
       {"--presence-heartbeat", "CHATD_PRESENCE_HEARTBEAT", "3s",
        "how often an instance refreshes its presence row; silent for 5 of these, it counts as gone",
        duration(&Config::presence_heartbeat)},

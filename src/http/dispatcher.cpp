@@ -47,6 +47,7 @@ Task<Response> Dispatcher::handle(Request request) {
   std::string id = request.request_id;
   std::string method = request.method;
   std::string target = request.target;
+  auto origin = request.header("origin");
 
   Response response;
   std::string route_label = "unmatched";
@@ -64,6 +65,11 @@ Task<Response> Dispatcher::handle(Request request) {
                      : error_response(Error::not_found("no route for " + request.path));
       break;
     case Router::Outcome::method_not_allowed:
+      if (request.method == "OPTIONS") {
+        route_label = "options";
+        response = options(request, match.allow);
+        break;
+      }
       route_label = "method_not_allowed";
       response = error_response({ErrorKind::method_not_allowed, "method_not_allowed",
                                  request.method + " is not allowed here"});
@@ -74,7 +80,7 @@ Task<Response> Dispatcher::handle(Request request) {
       response = co_await invoke(match.route, std::move(request), std::move(match.params));
       break;
   }
-  finish(response, id, method, target, route_label, started);
+  finish(response, origin, id, method, target, route_label, started);
   co_return response;
 }
 
@@ -82,15 +88,33 @@ Response Dispatcher::reject(const Request& partial, const Error& error) {
   auto started = std::chrono::steady_clock::now();
   Response response = error_response(error);
   response.close = true;
-  finish(response, request_id_for(partial), partial.method.empty() ? "-" : partial.method,
+  finish(response, partial.header("origin"), request_id_for(partial),
+         partial.method.empty() ? "-" : partial.method,
          partial.target.empty() ? "-" : partial.target, "rejected", started);
   return response;
 }
 
-void Dispatcher::finish(Response& response, const std::string& id, const std::string& method,
+Response Dispatcher::options(const Request& request, const std::string& allow) const {
+  if (Cors::is_preflight(request)) {
+    auto origin = *request.header("origin");
+    if (!cors_.allows(origin)) {
+      return error_response(Error::forbidden("forbidden", "this origin may not call chatd"));
+    }
+    return cors_.preflight(origin, allow);
+  }
+  Response res;
+  res.status = 204;
+  res.content_type.clear();
+  res.headers.emplace_back("Allow", allow + ", OPTIONS");
+  return res;
+}
+
+void Dispatcher::finish(Response& response, const std::optional<std::string>& origin,
+                        const std::string& id, const std::string& method,
                         const std::string& target, const std::string& route_label,
                         std::chrono::steady_clock::time_point started) {
   response.headers.emplace_back("X-Request-Id", id);
+  cors_.decorate(origin, response);
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics_.observe_request(route_label, method, response.status, seconds);

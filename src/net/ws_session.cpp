@@ -168,6 +168,17 @@ asio::awaitable<std::optional<std::string>> read_auth_frame(std::shared_ptr<WsTr
   co_return beast::buffers_to_string(buffer.data());
 }
 
+// Answers an upgrade request with a plain HTTP refusal and closes.
+asio::awaitable<void> refuse(std::shared_ptr<Connection> conn, http::Response res,
+                             unsigned version) {
+  auto wire = to_wire(res, version, false);
+  beast::error_code ec;
+  conn->stream.expires_after(std::chrono::seconds(5));
+  co_await asio::async_write(conn->stream, asio::buffer(wire),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  conn->stream.socket().close(ec);
+}
+
 }  // namespace
 
 asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
@@ -177,6 +188,17 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
   beast::error_code ec;
   conn->idle = false;
 
+  // A page on a site not allowed must not ride a user's socket (browsers
+  // send Origin; native apps do not, and are not checked).
+  std::optional<std::string> origin;
+  if (auto it = req.find(bhttp::field::origin); it != req.end()) origin = std::string(it->value());
+  if (gw.cors && gw.cors->refuses_socket(origin)) {
+    auto res = http::error_response(
+        Error::forbidden("forbidden", "this origin may not open a WebSocket to chatd"));
+    co_await refuse(conn, std::move(res), req.version());
+    co_return;
+  }
+
   // Reconnect storms: beyond the handshake rate, answer 503 before any work.
   std::chrono::milliseconds wait{0};
   if (!gw.accept_rate->try_take(&wait)) {
@@ -185,11 +207,7 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
     for (auto& [name, value] : res.headers) {
       if (name == "Retry-After") value = std::to_string(seconds);
     }
-    auto wire = to_wire(res, req.version(), false);
-    conn->stream.expires_after(std::chrono::seconds(5));
-    co_await asio::async_write(conn->stream, asio::buffer(wire),
-                               asio::redirect_error(asio::use_awaitable, ec));
-    conn->stream.socket().close(ec);
+    co_await refuse(conn, std::move(res), req.version());
     co_return;
   }
 
@@ -211,11 +229,8 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
       who = error_for_failure(std::current_exception(), "ws upgrade from " + remote);
     }
     if (!who) {
-      auto wire = to_wire(http::error_response(who.error()), req.version(), false);
-      conn->stream.expires_after(std::chrono::seconds(5));
-      co_await asio::async_write(conn->stream, asio::buffer(wire),
-                                 asio::redirect_error(asio::use_awaitable, ec));
-      conn->stream.socket().close(ec);
+      auto res = http::error_response(who.error());
+      co_await refuse(conn, std::move(res), req.version());
       co_return;
     }
     user = *who;

@@ -14,13 +14,14 @@ namespace chatd::test {
 
 class WsClient {
  public:
-  // Connects and upgrades; with a token, authenticates by header.
-  // receive_buffer > 0 shrinks the socket's receive buffer before connecting.
-  WsClient(std::uint16_t port, const std::string& token = "", int receive_buffer = 0);
+  // Connects and upgrades; with a token, authenticates by header; with an
+  // origin, sends it as a browser would. receive_buffer > 0 shrinks the
+  // socket's receive buffer before connecting.
+  WsClient(std::uint16_t port, const std::string& token = "", int receive_buffer = 0,
+           const std::string& origin = "");
   ~WsClient();
 
   bool connected() const { return handshake_ok_; }
-  int refused_status() const { return refused_status_; }  // HTTP status when the upgrade was refused
 
   void send(const Json& frame);
   void send_text(const std::string& text);
@@ -40,7 +41,6 @@ class WsClient {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   bool handshake_ok_ = false;
-  int refused_status_ = 0;
   bool closed_ = false;
   int close_code_ = 0;
 };

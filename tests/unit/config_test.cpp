@@ -125,3 +125,27 @@ TEST(Config, DurationsAcceptUnits) {
   EXPECT_FALSE(chatd::app::parse_duration("5h", d));
   EXPECT_FALSE(chatd::app::parse_duration("ms", d));
 }
+
+TEST(Config, CorsOriginsAreAListOfBrowserOrigins) {
+  auto none = parse_config({}, kDb, 2);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->cors_origins.empty());
+
+  Environment env = kDb;
+  env["CHATD_CORS_ORIGINS"] = "https://web.example.com, http://localhost:5173,http://[::1]:8080";
+  auto c = parse_config({}, env, 2);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->cors_origins, (std::vector<std::string>{"https://web.example.com",
+                                                        "http://localhost:5173", "http://[::1]:8080"}));
+
+  for (const char* bad : {"*", "null", "web.example.com", "https://web.example.com/",
+                          "https://web.example.com/app", "https://*.example.com",
+                          "ftp://web.example.com", "https://", "http://host:0", "http://host:99999",
+                          "https://ok.example.com,https://bad.example.com/x"}) {
+    auto x = parse_config({"--cors-origins", bad}, kDb, 2);
+    EXPECT_FALSE(x.ok()) << bad;
+    if (!x.ok()) {
+      EXPECT_NE(x.error().message.find("--cors-origins"), std::string::npos) << bad;
+    }
+  }
+}

@@ -34,6 +34,8 @@ struct Config {
   std::size_t ws_max_queue = 1024;
   std::size_t ws_max_queue_bytes = 1024 * 1024;
   int ws_accept_rate = 2000;  // new WebSocket handshakes a second; 0: no limit
+  // Browser origins allowed to call chatd (CORS) and open its WebSocket; none by default.
+  std::vector<std::string> cors_origins;
   std::chrono::milliseconds presence_heartbeat{3000};  // instances expire after 5 of these
   std::string migrations_dir;  // empty: the migrations built into the binary
   unsigned long long password_hash_ops = 2;

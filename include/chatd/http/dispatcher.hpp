@@ -1,5 +1,5 @@
 // Everything between a parsed request and its response that is the same for
-// every route: request id, routing (404/405), the handler call, mapping of
+// every route: request id, routing (404/405, OPTIONS and CORS), the handler call, mapping of
 // overload and database loss to 503, a last-resort 500 that never leaks
 // exception text, metrics and the access-log line.
 #pragma once
@@ -12,6 +12,7 @@
 #include "chatd/core/async.hpp"
 #include "chatd/core/expected.hpp"
 #include "chatd/core/metrics.hpp"
+#include "chatd/http/cors.hpp"
 #include "chatd/http/message.hpp"
 #include "chatd/http/router.hpp"
 
@@ -21,7 +22,8 @@ using Handler = std::function<Task<Response>(Request, PathParams)>;
 
 class Dispatcher {
  public:
-  explicit Dispatcher(Metrics& metrics) : metrics_(metrics) {}
+  explicit Dispatcher(Metrics& metrics, Cors cors = {}) : metrics_(metrics), cors_(std::move(cors)) {}
+  const Cors& cors() const { return cors_; }
 
   void route(std::string method, std::string pattern, Handler handler);
   Task<Response> handle(Request request);
@@ -31,11 +33,15 @@ class Dispatcher {
 
  private:
   Task<Response> invoke(std::size_t route, Request request, PathParams params);
-  void finish(Response& response, const std::string& id, const std::string& method,
+  // OPTIONS on a known path: a CORS preflight, or the path's methods.
+  Response options(const Request& request, const std::string& allow) const;
+  void finish(Response& response, const std::optional<std::string>& origin, const std::string& id,
+              const std::string& method,
               const std::string& target, const std::string& route_label,
               std::chrono::steady_clock::time_point started);
 
   Metrics& metrics_;
+  Cors cors_;
   Router router_;
   std::vector<Handler> handlers_;
 };

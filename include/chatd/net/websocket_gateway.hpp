@@ -8,6 +8,7 @@
 
 #include "chatd/core/token_bucket.hpp"
 #include "chatd/domain/account_service.hpp"
+#include "chatd/http/cors.hpp"
 #include "chatd/realtime/chat_port.hpp"
 #include "chatd/realtime/hub.hpp"
 
@@ -17,6 +18,8 @@ struct WebSocketGateway {
   domain::AccountService& accounts;
   realtime::ChatPort& chat;
   realtime::Hub& hub;
+  // Origins allowed to open a socket (a browser's Origin not in it gets 403).
+  const http::Cors* cors = nullptr;
   // Silence for this long closes the socket; a ping goes out after half of it.
   std::chrono::milliseconds idle_timeout{60'000};
   // A browser that authenticates by frame must do so within this time.
