@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages of the named groups (scripts/packages/GROUP.txt),
-# calling apt-get only when something is missing.
+# calling apt-get only when something is missing. A line `package|command`
+# counts as present when the command is on PATH too (a Node from elsewhere,
+# say, whose npm is not Debian's package).
 # Usage: scripts/install-deps.sh build test db
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,7 +18,9 @@ for group in "$@"; do
 done
 
 missing=()
-for pkg in "${wanted[@]}"; do
+for entry in "${wanted[@]}"; do
+  pkg="${entry%%|*}"
+  if [ "$pkg" != "$entry" ] && command -v "${entry#*|}" >/dev/null 2>&1; then continue; fi
   status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
   [ "$status" = "install ok installed" ] || missing+=("$pkg")
 done

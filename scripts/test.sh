@@ -2,12 +2,14 @@
 # Builds chatd and its tests (warnings are errors), starts a throwaway
 # PostgreSQL on a free port, and runs, stage after stage:
 #   1. every unit and integration test (ctest);
+#   1b. the clients (scripts/clients.sh): the TypeScript SDK against a real
+#      chatd, the chat page in headless Chromium, the API documents' linters;
 #   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. the concurrency tests built with ThreadSanitizer;
 #   4. each libFuzzer target for a bounded time (scripts/fuzz.sh);
 #   5. bench/run.sh --quick, a smoke test that the benchmark works (no timing
 #      is asserted).
-# It stops the database whatever happens. CHATD_TEST_ASAN=0, CHATD_TEST_TSAN=0,
+# It stops the database whatever happens. CHATD_TEST_CLIENTS=0, CHATD_TEST_ASAN=0, CHATD_TEST_TSAN=0,
 # CHATD_TEST_FUZZ=0 and CHATD_TEST_BENCH=0 skip a stage; CHATD_FUZZ_SECONDS
 # sets the time per fuzz target (default 30). Extra arguments go to the first
 # ctest run and skip stages 2-5, e.g. scripts/test.sh -R Accounts.
@@ -42,6 +44,11 @@ stage() { echo; echo "test.sh: ==== $* ($(date -u +%H:%M:%S))"; }
 stage "unit and integration tests"
 ctest --test-dir "$root/build" --output-on-failure --timeout 300 -j "$(nproc)" "$@"
 [ $# -eq 0 ] || exit 0
+
+if [ "${CHATD_TEST_CLIENTS:-1}" = 1 ]; then
+  stage "clients: the SDK, the chat page in Chromium, the API documents"
+  CHATD_BINARY="$root/build/chatd" scripts/clients.sh
+fi
 
 if [ "${CHATD_TEST_ASAN:-1}" = 1 ]; then
   stage "the whole suite under AddressSanitizer + UndefinedBehaviorSanitizer"

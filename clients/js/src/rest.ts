@@ -1,0 +1,190 @@
+// Typed calls for every REST route of chatd (docs/api.md).
+import { ChatdError, errorFrom } from "./errors.js";
+import type {
+  Block,
+  ChatEvent,
+  Conversation,
+  ConversationId,
+  Message,
+  Page,
+  Seq,
+  User,
+  UserId,
+} from "./models.js";
+
+export interface RestOptions {
+  /** The server's base URL, e.g. "https://chat.example.com". */
+  baseUrl: string;
+  /** A session token (from login), sent as a bearer token. */
+  token?: string;
+  /** fetch to use; defaults to the global one (browsers, Node 18+). */
+  fetch?: typeof fetch;
+}
+
+type Query = Record<string, string | number | undefined>;
+
+export class ChatdRest {
+  private readonly baseUrl: string;
+  private readonly doFetch: typeof fetch;
+  token: string | undefined;
+
+  constructor(options: RestOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.token = options.token;
+    this.doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  // Accounts
+  register(username: string, password: string, displayName?: string): Promise<User> {
+    return this.call<{ user: User }>("POST", "/v1/users", {
+      username,
+      password,
+      ...(displayName !== undefined ? { display_name: displayName } : {}),
+    }).then((r) => r.user);
+  }
+  /** Logs in and keeps the token for later calls. */
+  async login(username: string, password: string): Promise<{ token: string; user: User }> {
+    const r = await this.call<{ token: string; user: User }>("POST", "/v1/sessions", { username, password });
+    this.token = r.token;
+    return r;
+  }
+  async logout(): Promise<void> {
+    await this.call("DELETE", "/v1/sessions/current");
+    this.token = undefined;
+  }
+  me(): Promise<User> {
+    return this.call<{ user: User }>("GET", "/v1/users/me").then((r) => r.user);
+  }
+  user(id: UserId): Promise<User> {
+    return this.call<{ user: User }>("GET", `/v1/users/${id}`).then((r) => r.user);
+  }
+  searchUsers(prefix: string, limit?: number): Promise<User[]> {
+    return this.call<{ users: User[] }>("GET", "/v1/users", undefined, { prefix, limit }).then((r) => r.users);
+  }
+  blocks(): Promise<Block[]> {
+    return this.call<{ blocks: Block[] }>("GET", "/v1/users/me/blocks").then((r) => r.blocks);
+  }
+  block(user: UserId): Promise<void> {
+    return this.call<void>("PUT", `/v1/users/me/blocks/${user}`);
+  }
+  unblock(user: UserId): Promise<void> {
+    return this.call<void>("DELETE", `/v1/users/me/blocks/${user}`);
+  }
+
+  // Conversations
+  openDirect(peer: UserId): Promise<Conversation> {
+    return this.call<{ conversation: Conversation }>("POST", "/v1/conversations", {
+      kind: "direct",
+      peer_id: peer,
+    }).then((r) => r.conversation);
+  }
+  createGroup(title: string, memberIds: UserId[] = []): Promise<Conversation> {
+    return this.call<{ conversation: Conversation }>("POST", "/v1/conversations", {
+      kind: "group",
+      title,
+      member_ids: memberIds,
+    }).then((r) => r.conversation);
+  }
+  conversations(options: { limit?: number; cursor?: string } = {}): Promise<{
+    conversations: Conversation[];
+    next_cursor: string | null;
+  }> {
+    return this.call("GET", "/v1/conversations", undefined, options);
+  }
+  conversation(id: ConversationId): Promise<Conversation> {
+    return this.call<{ conversation: Conversation }>("GET", `/v1/conversations/${id}`).then((r) => r.conversation);
+  }
+  rename(id: ConversationId, title: string): Promise<Conversation> {
+    return this.call<{ conversation: Conversation }>("PATCH", `/v1/conversations/${id}`, { title }).then(
+      (r) => r.conversation,
+    );
+  }
+  addMember(id: ConversationId, user: UserId): Promise<Conversation> {
+    return this.call<{ conversation: Conversation }>("POST", `/v1/conversations/${id}/members`, {
+      user_id: user,
+    }).then((r) => r.conversation);
+  }
+  removeMember(id: ConversationId, user: UserId): Promise<void> {
+    return this.call<void>("DELETE", `/v1/conversations/${id}/members/${user}`);
+  }
+  markRead(id: ConversationId, seq: Seq): Promise<Seq> {
+    return this.call<{ read_seq: Seq }>("POST", `/v1/conversations/${id}/read`, { seq }).then((r) => r.read_seq);
+  }
+
+  // Messages and the log
+  /** Safe to retry with the same clientMsgId: the server stores it once. */
+  send(id: ConversationId, clientMsgId: string, body: string, replyTo?: Seq): Promise<{ message: Message; created: boolean }> {
+    return this.callWithStatus<{ message: Message }>("POST", `/v1/conversations/${id}/messages`, {
+      client_msg_id: clientMsgId,
+      body,
+      ...(replyTo !== undefined ? { reply_to: replyTo } : {}),
+    }).then(([status, r]) => ({ message: r.message, created: status === 201 }));
+  }
+  /** Without bounds the newest page; `before` pages back, `after` forward. */
+  history(id: ConversationId, options: { before?: Seq; after?: Seq; limit?: number } = {}): Promise<Page<Message>> {
+    return this.call<{ messages: Message[]; has_more: boolean }>(
+      "GET",
+      `/v1/conversations/${id}/messages`,
+      undefined,
+      options,
+    ).then((r) => ({ items: r.messages, has_more: r.has_more }));
+  }
+  edit(id: ConversationId, seq: Seq, body: string): Promise<Message> {
+    return this.call<{ message: Message }>("PATCH", `/v1/conversations/${id}/messages/${seq}`, { body }).then(
+      (r) => r.message,
+    );
+  }
+  remove(id: ConversationId, seq: Seq): Promise<Message> {
+    return this.call<{ message: Message }>("DELETE", `/v1/conversations/${id}/messages/${seq}`).then((r) => r.message);
+  }
+  react(id: ConversationId, seq: Seq, emoji: string, add = true): Promise<Message> {
+    const path = `/v1/conversations/${id}/messages/${seq}/reactions/${encodeURIComponent(emoji)}`;
+    return this.call<{ message: Message }>(add ? "PUT" : "DELETE", path).then((r) => r.message);
+  }
+  events(id: ConversationId, after: Seq = 0, limit?: number): Promise<Page<ChatEvent>> {
+    return this.call<{ events: ChatEvent[]; has_more: boolean }>(
+      "GET",
+      `/v1/conversations/${id}/events`,
+      undefined,
+      { after, limit },
+    ).then((r) => ({ items: r.events, has_more: r.has_more }));
+  }
+
+  // Ops
+  health(): Promise<{ status: string }> {
+    return this.call("GET", "/healthz");
+  }
+
+  async call<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
+    return (await this.callWithStatus<T>(method, path, body, query))[1];
+  }
+
+  private async callWithStatus<T>(method: string, path: string, body?: unknown, query?: Query): Promise<[number, T]> {
+    let url = this.baseUrl + path;
+    const q = Object.entries(query ?? {}).filter(([, v]) => v !== undefined);
+    if (q.length) url += "?" + new URLSearchParams(q.map(([k, v]) => [k, String(v)])).toString();
+    const headers: Record<string, string> = {};
+    if (this.token) headers["Authorization"] = `Bearer ${this.token}`;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let res: Response;
+    try {
+      res = await this.doFetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (e) {
+      throw new ChatdError(0, "network", `cannot reach chatd: ${(e as Error).message}`);
+    }
+    const text = await res.text();
+    let parsed: unknown = undefined;
+    if (text) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    if (!res.ok) {
+      const ra = res.headers.get("Retry-After");
+      throw errorFrom(res.status, parsed, ra !== null && ra !== "" ? Number(ra) : undefined);
+    }
+    return [res.status, parsed as T];
+  }
+}

@@ -1,0 +1,456 @@
+// The chat page: everything it knows comes from chatd through the SDK. The
+// API's address comes from `?api=` (or the page's own origin).
+import {
+  ChatdError,
+  ChatdRealtime,
+  ChatdRest,
+  LocalStorageStorage,
+  type ChatEvent,
+  type Conversation,
+  type ConversationId,
+  type Message,
+  type Seq,
+  type User,
+  type UserId,
+} from "@chatd/client";
+
+const api = new URLSearchParams(location.search).get("api") ?? location.origin;
+const wsUrl = api.replace(/^http/, "ws") + "/v1/ws";
+const SESSION = "chatd.session";
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+
+function el(tag: string, cls?: string, text?: string): HTMLElement {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text; // never innerHTML: names and bodies are user text
+  return e;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof ChatdError ? e.message : String(e);
+}
+
+interface ConvState {
+  conv: Conversation;
+  title: string;
+  peer: UserId | null; // direct conversations
+  preview: string;
+  unread: number;
+  lastSeq: Seq;
+  peerRead: Seq; // the other members' highest read marker
+}
+
+class App {
+  rest = new ChatdRest({ baseUrl: api });
+  rt: ChatdRealtime | null = null;
+  me: User | null = null;
+  users = new Map<UserId, User>();
+  online = new Set<UserId>();
+  convs = new Map<ConversationId, ConvState>();
+  open: ConversationId | null = null;
+  messages = new Map<Seq, Message>(); // of the open conversation
+  pending = new Map<string, HTMLElement>(); // client_msg_id → bubble awaiting its ack
+  oldest: Seq | null = null;
+  typingTimer: ReturnType<typeof setTimeout> | null = null;
+  lastTypingSent = 0;
+  everLive = false;
+
+  async boot(): Promise<void> {
+    this.bindForms();
+    const saved = localStorage.getItem(SESSION);
+    if (saved) {
+      const s = JSON.parse(saved) as { token: string; user: User };
+      this.rest.token = s.token;
+      try {
+        await this.enter(await this.rest.me());
+        return;
+      } catch {
+        localStorage.removeItem(SESSION);
+        this.rest.token = undefined;
+      }
+    }
+    $("auth").hidden = false;
+  }
+
+  bindForms(): void {
+    const username = () => $<HTMLInputElement>("auth-username").value.trim();
+    const password = () => $<HTMLInputElement>("auth-password").value;
+    const signIn = async () => {
+      $("auth-error").textContent = "";
+      try {
+        const { user } = await this.rest.login(username(), password());
+        await this.enter(user);
+      } catch (e) {
+        $("auth-error").textContent = errorText(e);
+      }
+    };
+    $("auth-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      void signIn();
+    });
+    $("sign-up").addEventListener("click", async () => {
+      $("auth-error").textContent = "";
+      try {
+        await this.rest.register(username(), password());
+        await signIn();
+      } catch (e) {
+        $("auth-error").textContent = errorText(e);
+      }
+    });
+    $("sign-out").addEventListener("click", async () => {
+      this.rt?.stop();
+      try {
+        await this.rest.logout();
+      } catch {
+        /* gone already */
+      }
+      localStorage.removeItem(SESSION);
+      location.reload();
+    });
+    $("new-direct").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const input = $<HTMLInputElement>("direct-username");
+      try {
+        const peer = await this.userByName(input.value.trim());
+        const conv = await this.rest.openDirect(peer.id);
+        input.value = "";
+        await this.addConversation(conv);
+        await this.openConversation(conv.id);
+      } catch (e) {
+        $("sidebar-error").textContent = errorText(e);
+      }
+    });
+    $("new-group").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const title = $<HTMLInputElement>("group-title");
+      const members = $<HTMLInputElement>("group-members");
+      try {
+        const names = members.value.split(",").map((s) => s.trim()).filter(Boolean);
+        const ids = await Promise.all(names.map(async (n) => (await this.userByName(n)).id));
+        const conv = await this.rest.createGroup(title.value.trim(), ids);
+        title.value = members.value = "";
+        await this.addConversation(conv);
+        await this.openConversation(conv.id);
+      } catch (e) {
+        $("sidebar-error").textContent = errorText(e);
+      }
+    });
+    $("composer").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const input = $<HTMLInputElement>("composer-input");
+      const body = input.value;
+      if (!body.trim() || this.open === null) return;
+      input.value = "";
+      this.sendMessage(this.open, body);
+    });
+    $("composer-input").addEventListener("input", () => {
+      if (this.open === null || Date.now() - this.lastTypingSent < 1500) return;
+      this.lastTypingSent = Date.now();
+      this.rt?.typing(this.open);
+    });
+    $("load-older").addEventListener("click", () => void this.loadOlder());
+  }
+
+  async userByName(name: string): Promise<User> {
+    const found = (await this.rest.searchUsers(name, 5)).find((u) => u.username === name);
+    if (!found) throw new Error(`no user named ${name}`);
+    this.users.set(found.id, found);
+    return found;
+  }
+
+  async user(id: UserId): Promise<User> {
+    let u = this.users.get(id);
+    if (!u) {
+      u = await this.rest.user(id);
+      this.users.set(id, u);
+    }
+    return u;
+  }
+
+  async enter(me: User): Promise<void> {
+    this.me = me;
+    this.users.set(me.id, me);
+    localStorage.setItem(SESSION, JSON.stringify({ token: this.rest.token, user: me }));
+    $("auth").hidden = true;
+    $("chat").hidden = false;
+    $("me-name").textContent = me.display_name;
+    $("me-avatar").textContent = me.display_name.slice(0, 1).toUpperCase();
+
+    const rt = new ChatdRealtime({
+      url: wsUrl,
+      token: this.rest.token!,
+      storage: new LocalStorageStorage(`chatd:${me.id}:`),
+    });
+    this.rt = rt;
+    rt.on("state", (s) => this.onState(s));
+    rt.on("event", (e) => void this.onEvent(e));
+    rt.on("typing", (c, u) => this.onTyping(c, u));
+    rt.on("read", (c, u, seq) => this.onRead(c, u, seq));
+    rt.on("presence", (u, on) => {
+      if (on) this.online.add(u);
+      else this.online.delete(u);
+      this.renderList();
+      this.renderHeader();
+    });
+    rt.on("ack", (m) => this.onAck(m));
+    rt.on("sendFailed", (e, entry) => {
+      this.pending.get(entry.client_msg_id)?.querySelector(".info")?.replaceChildren(`Not sent: ${e.message}`);
+    });
+    rt.on("error", (e) => {
+      if (e.code === "unauthenticated") {
+        localStorage.removeItem(SESSION);
+        location.reload();
+      }
+    });
+
+    const page = await this.rest.conversations({ limit: 100 });
+    // History comes by REST: the socket need only bring what is new.
+    const seeds: Record<number, Seq> = {};
+    for (const c of page.conversations) seeds[c.id] = c.last_seq;
+    rt.seedCursors(seeds);
+    for (const c of page.conversations) await this.addConversation(c);
+    rt.start();
+  }
+
+  onState(s: string): void {
+    const banner = $("banner");
+    if (s === "live") {
+      this.everLive = true;
+      banner.hidden = true;
+    } else if (this.everLive) {
+      banner.textContent = s === "syncing" ? "Catching up…" : "Reconnecting…";
+      banner.hidden = false;
+    }
+    $("chat").dataset["state"] = s;
+  }
+
+  async addConversation(conv: Conversation): Promise<ConvState> {
+    const known = this.convs.get(conv.id);
+    if (known) return known;
+    const full = conv.members ? conv : await this.rest.conversation(conv.id);
+    let title = full.title ?? "";
+    let peer: UserId | null = null;
+    if (full.kind === "direct") {
+      peer = full.members?.find((m) => m.user_id !== this.me!.id)?.user_id ?? null;
+      title = peer !== null ? (await this.user(peer)).display_name : "Direct";
+    }
+    const peerRead = Math.max(0, ...(full.members ?? []).filter((m) => m.user_id !== this.me!.id).map((m) => m.read_seq));
+    const state: ConvState = {
+      conv: full,
+      title,
+      peer,
+      preview: full.last_message ? (full.last_message.deleted ? "Message deleted" : full.last_message.body) : "",
+      unread: full.unread_count,
+      lastSeq: full.last_seq,
+      peerRead,
+    };
+    this.convs.set(conv.id, state);
+    this.renderList();
+    return state;
+  }
+
+  renderList(): void {
+    const list = $("conversations");
+    const items = [...this.convs.values()].sort((a, b) => b.lastSeq - a.lastSeq || b.conv.id - a.conv.id);
+    list.replaceChildren(
+      ...items.map((c) => {
+        const li = el("li", "conv" + (c.conv.id === this.open ? " active" : ""));
+        li.dataset["id"] = String(c.conv.id);
+        li.dataset["title"] = c.title;
+        const avatar = el("span", "avatar", c.title.slice(0, 1).toUpperCase());
+        if (c.peer !== null) {
+          const dot = el("span", "dot" + (this.online.has(c.peer) ? " online" : ""));
+          dot.title = this.online.has(c.peer) ? "online" : "offline";
+          avatar.append(dot);
+        }
+        const meta = el("div", "meta");
+        meta.append(el("div", "name", c.title), el("div", "preview", c.preview));
+        li.append(avatar, meta);
+        if (c.unread > 0) li.append(el("span", "badge", String(c.unread)));
+        li.addEventListener("click", () => void this.openConversation(c.conv.id));
+        return li;
+      }),
+    );
+  }
+
+  renderHeader(): void {
+    const c = this.open !== null ? this.convs.get(this.open) : undefined;
+    if (!c) return;
+    $("thread-title").textContent = c.title;
+    const avatar = $("thread-avatar");
+    avatar.replaceChildren(c.title.slice(0, 1).toUpperCase());
+    let status = c.conv.kind === "group" ? `${c.conv.members?.length ?? 0} members` : "";
+    if (c.peer !== null) {
+      const on = this.online.has(c.peer);
+      const dot = el("span", "dot" + (on ? " online" : ""));
+      avatar.append(dot);
+      status = on ? "Online" : "Offline";
+    }
+    $("thread-status").textContent = status;
+  }
+
+  async openConversation(id: ConversationId): Promise<void> {
+    this.open = id;
+    this.messages.clear();
+    this.pending.clear();
+    this.oldest = null;
+    $("message-list").replaceChildren();
+    $("typing").textContent = "";
+    $("composer").hidden = false;
+    this.renderHeader();
+    const page = await this.rest.history(id, { limit: 30 });
+    if (this.open !== id) return;
+    for (const m of page.items) this.placeMessage(m);
+    this.oldest = page.items[0]?.seq ?? null;
+    $("load-older").hidden = !page.has_more;
+    this.scrollToEnd();
+    await this.markRead();
+    $<HTMLInputElement>("composer-input").focus();
+  }
+
+  async loadOlder(): Promise<void> {
+    if (this.open === null || this.oldest === null) return;
+    const id = this.open;
+    const box = $("messages");
+    const before = box.scrollHeight;
+    const page = await this.rest.history(id, { before: this.oldest, limit: 30 });
+    if (this.open !== id) return;
+    for (const m of page.items) this.placeMessage(m);
+    this.oldest = page.items[0]?.seq ?? this.oldest;
+    $("load-older").hidden = !page.has_more;
+    box.scrollTop += box.scrollHeight - before; // keep the reader's place
+  }
+
+  /** Puts a message where its seq says, replacing an earlier copy. */
+  placeMessage(m: Message): void {
+    this.messages.set(m.seq, m);
+    const node = this.renderMessage(m);
+    const list = $("message-list");
+    const existing = list.querySelector(`[data-seq="${m.seq}"]`);
+    if (existing) return existing.replaceWith(node);
+    const pendingNode = this.pending.get(m.client_msg_id);
+    if (pendingNode && m.sender_id === this.me!.id) {
+      this.pending.delete(m.client_msg_id);
+      pendingNode.remove();
+    }
+    const after = [...list.querySelectorAll<HTMLElement>("[data-seq]")].find((n) => Number(n.dataset["seq"]) > m.seq);
+    if (after) after.before(node);
+    else {
+      const firstPending = list.querySelector(".msg.pending");
+      if (firstPending) firstPending.before(node);
+      else list.append(node);
+    }
+  }
+
+  renderMessage(m: Message): HTMLElement {
+    const mine = m.sender_id === this.me!.id;
+    const node = el("div", "msg " + (mine ? "mine" : "theirs") + (m.deleted ? " deleted" : ""));
+    node.dataset["seq"] = String(m.seq);
+    const conv = this.convs.get(m.conversation_id);
+    if (!mine && conv?.conv.kind === "group") node.append(el("div", "sender", this.users.get(m.sender_id)?.display_name ?? "…"));
+    node.append(el("div", "bubble", m.deleted ? "Message deleted" : m.body));
+    const time = new Date(m.created_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    const info = el("div", "info", time + (m.edited_at ? " · edited" : ""));
+    if (mine) {
+      const seen = (conv?.peerRead ?? 0) >= m.seq;
+      const receipt = el("span", "receipt", seen ? " · Seen" : " · Sent");
+      receipt.dataset["seen"] = String(seen);
+      info.append(receipt);
+    }
+    node.append(info);
+    return node;
+  }
+
+  sendMessage(conv: ConversationId, body: string): void {
+    const rt = this.rt!;
+    const promise = rt.send(conv, body);
+    const entry = rt.pending()[rt.pending().length - 1]!;
+    const node = el("div", "msg mine pending");
+    node.append(el("div", "bubble", body), el("div", "info", "Sending…"));
+    this.pending.set(entry.client_msg_id, node);
+    $("message-list").append(node);
+    this.scrollToEnd();
+    promise.catch(() => undefined);
+  }
+
+  onAck(m: Message): void {
+    if (m.conversation_id === this.open) this.placeMessage(m);
+  }
+
+  async onEvent(e: ChatEvent): Promise<void> {
+    let c = this.convs.get(e.conversation_id);
+    if (!c) {
+      // A conversation that began while we were away, or someone added us.
+      c = await this.addConversation(await this.rest.conversation(e.conversation_id));
+    }
+    c.lastSeq = Math.max(c.lastSeq, e.seq);
+    const isOpen = e.conversation_id === this.open;
+    if (e.kind === "message.created") {
+      const m = e.data as unknown as Message;
+      if (!this.users.has(m.sender_id)) await this.user(m.sender_id);
+      c.preview = m.body;
+      if (isOpen) {
+        this.placeMessage(m);
+        this.scrollToEnd();
+        if (m.sender_id !== this.me!.id) {
+          $("typing").textContent = "";
+          if (document.visibilityState !== "hidden") await this.markRead();
+        }
+      } else if (m.sender_id !== this.me!.id) {
+        c.unread += 1;
+      }
+    } else if (e.kind === "message.edited" || e.kind === "message.deleted") {
+      const seq = Number(e.data["seq"]);
+      const old = this.messages.get(seq);
+      if (isOpen && old) {
+        const body = e.kind === "message.deleted" ? "" : String(e.data["body"]);
+        this.placeMessage({ ...old, body, deleted: e.kind === "message.deleted", edited_at: old.edited_at ?? e.created_at });
+      }
+    } else if (e.kind === "conversation.updated" && typeof e.data["title"] === "string") {
+      c.title = e.data["title"];
+      if (isOpen) this.renderHeader();
+    }
+    this.renderList();
+  }
+
+  async markRead(): Promise<void> {
+    if (this.open === null) return;
+    const c = this.convs.get(this.open);
+    if (!c) return;
+    const last = Math.max(0, ...this.messages.keys());
+    if (last === 0) return;
+    c.unread = 0;
+    this.renderList();
+    try {
+      await this.rest.markRead(c.conv.id, last);
+    } catch {
+      /* retried on the next message */
+    }
+  }
+
+  onTyping(conv: ConversationId, user: UserId): void {
+    if (conv !== this.open || user === this.me!.id) return;
+    const name = this.users.get(user)?.display_name ?? "Someone";
+    $("typing").textContent = `${name} is typing…`;
+    if (this.typingTimer) clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => ($("typing").textContent = ""), 4000);
+  }
+
+  onRead(conv: ConversationId, user: UserId, seq: Seq): void {
+    const c = this.convs.get(conv);
+    if (!c || user === this.me!.id) return;
+    c.peerRead = Math.max(c.peerRead, seq);
+    if (conv !== this.open) return;
+    for (const m of this.messages.values()) {
+      if (m.sender_id === this.me!.id && m.seq <= c.peerRead) this.placeMessage(m);
+    }
+  }
+
+  scrollToEnd(): void {
+    const box = $("messages");
+    box.scrollTop = box.scrollHeight;
+  }
+}
+
+void new App().boot();

@@ -1,0 +1,181 @@
+// The chat page in a real browser: Debian's Chromium, headless, driven by
+// puppeteer-core (which never downloads a browser). Two browser contexts are
+// two users on a page served from another origin than chatd's, so every call
+// crosses origins through chatd's CORS. A screenshot of the chat is kept in
+// var/artifacts/.
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import puppeteer from "puppeteer-core";
+
+import { ChatdRest } from "@chatd/client";
+
+import { Chatd, createDatabase, freePort, haveServer } from "../../js/dist/test/harness.js";
+import { serve } from "../serve.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const artifacts = process.env.CHATD_ARTIFACTS ?? join(here, "../../../var/artifacts");
+const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const skip = haveServer();
+
+async function signUp(page, url, name) {
+  await page.goto(url);
+  await page.waitForSelector("#auth:not([hidden])");
+  await page.type("#auth-username", name);
+  await page.type("#auth-password", `password-${name}`);
+  await page.click("#sign-up");
+  await page.waitForSelector("#chat:not([hidden])");
+  await live(page);
+}
+
+const live = (page) => page.waitForFunction(() => document.querySelector("#chat")?.dataset.state === "live", { timeout: 15_000 });
+
+const convItem = (page, title) =>
+  page.waitForFunction((t) => [...document.querySelectorAll("li.conv")].find((li) => li.dataset.title === t), { timeout: 15_000 }, title);
+
+const textIn = (page, selector, text) =>
+  page.waitForFunction(
+    (s, t) => [...document.querySelectorAll(s)].some((n) => n.textContent.includes(t)),
+    { timeout: 15_000 },
+    selector,
+    text,
+  );
+
+async function send(page, text) {
+  await page.type("#composer-input", text);
+  await page.keyboard.press("Enter");
+}
+
+describe("the chat page in Chromium", { skip, timeout: 180_000 }, () => {
+  let chatd, web, browser, url;
+
+  before(async () => {
+    const webPort = await freePort();
+    web = await serve(webPort);
+    chatd = new Chatd(createDatabase(), await freePort(), ["--cors-origins", `http://127.0.0.1:${webPort}`]);
+    await chatd.start();
+    url = `http://127.0.0.1:${webPort}/?api=${encodeURIComponent(chatd.baseUrl)}`;
+    browser = await puppeteer.launch({
+      executablePath,
+      headless: true,
+      // No sandbox (tests run as root); nothing that reaches for the network
+      // (the machine's network is closed: Chromium's own connections only fail).
+      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await chatd?.stop();
+    web?.close();
+  });
+
+  it("two people chat: unread counts, typing, read receipts, presence, catch-up, reconnect", async () => {
+    const alice = await (await browser.createBrowserContext()).newPage();
+    const bobContext = await browser.createBrowserContext();
+    let bob = await bobContext.newPage();
+    await alice.setViewport({ width: 1100, height: 700 });
+    const errors = [];
+    for (const p of [alice, bob]) p.on("pageerror", (e) => errors.push(String(e)));
+
+    await signUp(alice, url, "alice_web");
+    await signUp(bob, url, "bob_web");
+
+    // Alice opens a direct conversation by username and writes.
+    await alice.type("#direct-username", "bob_web");
+    await alice.click("#new-direct button");
+    await convItem(alice, "bob_web");
+    await send(alice, "Hi Bob! 👋");
+    await textIn(alice, ".msg.mine .info", "Sent");
+
+    // Bob's list shows it live, with its unread count.
+    await convItem(bob, "alice_web");
+    await bob.waitForFunction(
+      () => {
+        const li = [...document.querySelectorAll("li.conv")].find((l) => l.dataset.title === "alice_web");
+        return li?.querySelector(".badge")?.textContent === "1" && li.querySelector(".preview")?.textContent === "Hi Bob! 👋";
+      },
+      { timeout: 15_000 },
+    );
+
+    // Bob opens it: the message is there, and Alice sees it was read.
+    await bob.click('li.conv[data-title="alice_web"]');
+    await textIn(bob, ".msg.theirs .bubble", "Hi Bob! 👋");
+    await textIn(alice, ".msg.mine .receipt", "Seen");
+    await bob.waitForFunction(() => !document.querySelector('li.conv[data-title="alice_web"] .badge'), { timeout: 15_000 });
+
+    // Bob types; Alice sees it. Bob answers.
+    await bob.type("#composer-input", "typing");
+    await textIn(alice, "#typing", "bob_web is typing");
+    await bob.keyboard.press("Enter");
+    await textIn(alice, ".msg.theirs .bubble", "typing");
+
+    // Bob goes away (his page closes); Alice sees him offline, writes three messages.
+    await bob.close();
+    await alice.waitForFunction(() => document.querySelector("#thread-status")?.textContent === "Offline", { timeout: 30_000 });
+    for (const n of [1, 2, 3]) await send(alice, `while you were away ${n}`);
+    await textIn(alice, ".msg.mine .bubble", "while you were away 3");
+    await alice.waitForFunction(() => !document.querySelector(".msg.pending"), { timeout: 15_000 });
+
+    // He comes back (same browser profile: his session and cursors are kept) and catches up.
+    bob = await bobContext.newPage();
+    bob.on("pageerror", (e) => errors.push(String(e)));
+    await bob.goto(url);
+    await bob.waitForSelector("#chat:not([hidden])");
+    await live(bob);
+    await alice.waitForFunction(() => document.querySelector("#thread-status")?.textContent === "Online", { timeout: 30_000 });
+    await bob.waitForFunction(
+      () => document.querySelector('li.conv[data-title="alice_web"] .badge')?.textContent === "3",
+      { timeout: 15_000 },
+    );
+    await bob.click('li.conv[data-title="alice_web"]');
+    await textIn(bob, ".msg.theirs .bubble", "while you were away 3");
+    const bodies = await bob.$$eval(".msg .bubble", (ns) => ns.map((n) => n.textContent));
+    assert.deepEqual(bodies, ["Hi Bob! 👋", "typing", "while you were away 1", "while you were away 2", "while you were away 3"]);
+
+    // chatd restarts: both pages say so, reconnect by themselves and go on.
+    await chatd.kill();
+    await alice.waitForSelector("#banner:not([hidden])", { timeout: 15_000 });
+    const banner = await alice.$eval("#banner", (n) => n.textContent);
+    assert.match(banner, /Reconnecting|Catching up/);
+    await chatd.start();
+    await alice.waitForSelector("#banner[hidden]", { timeout: 30_000 });
+    await live(bob);
+    await send(bob, "back again");
+    await textIn(alice, ".msg.theirs .bubble", "back again");
+    const aliceBodies = await alice.$$eval(".msg .bubble", (ns) => ns.map((n) => n.textContent));
+    assert.equal(aliceBodies.filter((b) => b === "back again").length, 1, "shown once");
+
+    // A group, from Alice's side.
+    await alice.type("#group-title", "Weekend plans");
+    await alice.type("#group-members", "bob_web");
+    await alice.click("#new-group button");
+    await convItem(alice, "Weekend plans");
+    await convItem(bob, "Weekend plans");
+
+    // A long history pages back: the newest 30 first, older ones on demand.
+    const rest = new ChatdRest({ baseUrl: chatd.baseUrl });
+    await rest.login("alice_web", "password-alice_web");
+    const group = (await rest.conversations()).conversations.find((c) => c.title === "Weekend plans");
+    for (let i = 1; i <= 40; i++) await rest.send(group.id, `plan-${i}`, `plan ${i}`);
+    await bob.click('li.conv[data-title="Weekend plans"]');
+    await textIn(bob, ".msg.theirs .bubble", "plan 40");
+    await bob.waitForSelector("#load-older:not([hidden])");
+    assert.equal((await bob.$$(".msg")).length, 30);
+    await bob.click("#load-older");
+    await textIn(bob, ".msg.theirs .bubble", "plan 1");
+    const plans = await bob.$$eval(".msg .bubble", (ns) => ns.map((n) => n.textContent));
+    assert.deepEqual(plans, Array.from({ length: 40 }, (_, i) => `plan ${i + 1}`));
+    assert.equal(await bob.$eval("#load-older", (b) => b.hidden), true);
+
+    await alice.click('li.conv[data-title="bob_web"]');
+    await textIn(alice, ".msg.theirs .bubble", "back again");
+    mkdirSync(artifacts, { recursive: true });
+    await alice.screenshot({ path: join(artifacts, "web-chat.png") });
+    assert.deepEqual(errors, [], "no script errors on either page");
+  });
+});
