@@ -67,7 +67,7 @@ HIST_CONV=$((USERS + 2))
 # ---- chatd and nginx
 port=$(free_port)
 "$bin/chatd" --database-url "$url" --listen "127.0.0.1:$port" --log-level warn \
-  --ws-max-queue 4096 --ws-accept-rate 0 > "$work/chatd.log" 2>&1 &
+  --ws-max-queue 4096 --ws-accept-rate 0 --rate-sends 0 --rate-logins 0 > "$work/chatd.log" 2>&1 &
 chatd_pid=$!; pids+=("$chatd_pid")
 for _ in $(seq 100); do curl -sf "127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 nginx_port=$(free_port)

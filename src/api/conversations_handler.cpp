@@ -75,6 +75,19 @@ Task<Response> ConversationsHandler::remove_member(Call call) {
   co_return no_content();
 }
 
+Task<Response> ConversationsHandler::set_role(Call call) {
+  auto id = call.id("id", "conversation id");
+  if (!id) co_return error_response(id.error());
+  auto user = call.id("user_id", "user id");
+  if (!user) co_return error_response(user.error());
+  auto body = parse_body(call.request, wire::parse_role_change);
+  if (!body) co_return error_response(body.error());
+  std::string role = std::move(body->role);
+  auto view = co_await conversations_.set_role(call.caller.id, *id, *user, std::move(role));
+  if (!view) co_return error_response(view.error());
+  co_return json_response(200, {{"conversation", to_json(*view, true)}});
+}
+
 Task<Response> ConversationsHandler::read(Call call) {
   auto id = call.id("id", "conversation id");
   if (!id) co_return error_response(id.error());

@@ -83,6 +83,7 @@ void register_routes(http::Dispatcher& d, const Handlers& h) {
   route("PATCH",  "/v1/conversations/{id}",         session, h.conversations, &ConversationsHandler::update);
   route("POST",   "/v1/conversations/{id}/members", session, h.conversations, &ConversationsHandler::add_member);
   route("DELETE", "/v1/conversations/{id}/members/{user_id}", session, h.conversations, &ConversationsHandler::remove_member);
+  route("PATCH",  "/v1/conversations/{id}/members/{user_id}", session, h.conversations, &ConversationsHandler::set_role);
   route("POST",   "/v1/conversations/{id}/read",    session, h.conversations, &ConversationsHandler::read);
 
   route("POST",   "/v1/conversations/{id}/messages", session, h.messages, &MessagesHandler::send);

@@ -154,10 +154,10 @@ int serve(const Config& config) {
   realtime::Presence::Options presence_options;
   presence_options.heartbeat = config.presence_heartbeat;
   realtime::Hub hub(channel, log_reader, presence_db, metrics, {}, presence_options);
-  domain::AccountService accounts(db, cpu, hasher, hub);
+  domain::AccountService accounts(db, cpu, hasher, hub, config.rate_logins);
   hub.on_revocations([&accounts](const std::string& h) { accounts.forget_token(h); },
                      [&accounts] { accounts.forget_all_tokens(); });
-  domain::ConversationService conversations(db, hub);
+  domain::ConversationService conversations(db, hub, config.max_group_size);
   domain::SendBatcher::Options batching;
   batching.max_batch = config.send_batch;
   batching.wait = std::chrono::microseconds(config.send_batch_wait_us);
@@ -169,7 +169,7 @@ int serve(const Config& config) {
   batching.stored = &metrics.counter("chatd_messages_stored_total", "Messages committed.");
   batching.commits = &metrics.counter("chatd_send_commits_total",
                                       "Transactions that committed sends (group commit).");
-  domain::MessageService messages(db, hub, batching);
+  domain::MessageService messages(db, hub, batching, config.rate_sends);
 
   http::Dispatcher dispatcher(metrics, http::Cors(config.cors_origins));
   api::HealthHandler health(db, migrations, metrics, draining, [&hub] { return hub.listening(); });

@@ -87,6 +87,15 @@ Setter bytes(std::size_t Config::*field, std::size_t min, std::size_t max) {
   };
 }
 
+Setter rate(Rate Config::*field) {
+  return [field](Config& c, const std::string& v) -> std::string {
+    auto r = parse_rate(v);
+    if (!r) return "must be a count per period such as 50/s, 10/15m or 3/500ms (at most a day), or 0 for no limit";
+    c.*field = *r;
+    return "";
+  };
+}
+
 std::string set_listen(Config& c, const std::string& v) {
   auto colon = v.rfind(':');
   if (colon == std::string::npos || colon == 0) return "must be host:port, e.g. 127.0.0.1:8080";
@@ -171,6 +180,15 @@ std::vector<Setting> settings(unsigned cores) {
          c.cors_origins = std::move(origins);
          return "";
        }},
+      {"--rate-sends", "CHATD_RATE_SENDS", "50/s",
+       "messages a user may send per period, REST and WebSocket together, in bursts of twice that; beyond it 429 rate_limited; 0 = no limit",
+       rate(&Config::rate_sends)},
+      {"--rate-logins", "CHATD_RATE_LOGINS", "10/15m",
+       "login attempts per username per window (every instance together); beyond it 429, even with the right password; 0 = no limit",
+       rate(&Config::rate_logins)},
+      {"--max-group-size", "CHATD_MAX_GROUP_SIZE", "256",
+       "members a group may hold, its creator included; beyond it 409 group_full",
+       integer(&Config::max_group_size, std::size_t{2}, std::size_t{100000})},
       {"--presence-heartbeat", "CHATD_PRESENCE_HEARTBEAT", "3s",
        "how often an instance refreshes its presence row; silent for 5 of these, it counts as gone",
        duration(&Config::presence_heartbeat)},

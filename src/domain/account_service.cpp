@@ -6,6 +6,7 @@
 #include "chatd/domain/validation.hpp"
 #include "chatd/store/db_pool.hpp"
 #include "chatd/store/transaction.hpp"
+#include "chatd/store/login_attempt_store.hpp"
 #include "chatd/store/session_store.hpp"
 #include "chatd/store/user_store.hpp"
 
@@ -41,17 +42,36 @@ Task<Expected<model::User>> AccountService::register_user(
   co_return *user;
 }
 
+namespace {
+struct LoginLookup {
+  std::optional<model::Credentials> creds;
+  store::LoginWindow window;  // attempts 0: not limited
+};
+}  // namespace
+
 Task<Expected<Login>> AccountService::login(std::string username, std::string password) {
   // A malformed username cannot exist; answer exactly as for a wrong password.
   bool plausible = username_problem(username).empty() && password_problem(password).empty();
   std::optional<model::Credentials> creds;
+  bool limited = plausible && !login_rate_.off();
   if (plausible) {
-    auto lookup = [username](store::Connection& c) {
-      return store::transact(
-          c, [&](store::Transaction& tx) { return store::UserStore(tx).credentials(username); },
-          store::TxMode::one_statement);
+    // The attempt is counted before the password is checked, so concurrent
+    // guesses are bounded too.
+    Rate rate = login_rate_;
+    auto lookup = [username, rate, limited](store::Connection& c) {
+      return store::transact(c, [&](store::Transaction& tx) {
+        LoginLookup out;
+        if (limited) out.window = store::LoginAttemptStore(tx).attempt(username, rate.per);
+        out.creds = store::UserStore(tx).credentials(username);
+        return out;
+      });
     };
-    creds = co_await db_.run<std::optional<model::Credentials>>(lookup);
+    auto found = co_await db_.run<LoginLookup>(lookup);
+    if (limited && found.window.attempts > login_rate_.count) {
+      co_return Error::rate_limited("too many login attempts for this username; try again later",
+                                    found.window.left);
+    }
+    creds = std::move(found.creds);
   }
   const PasswordHasher* hasher = &hasher_;
   std::string stored = creds ? creds->password_hash : std::string();
@@ -68,8 +88,12 @@ Task<Expected<Login>> AccountService::login(std::string username, std::string pa
   IssuedToken token = issue_token();
   model::UserId uid = creds->user.id;
   std::string token_hash = token.hash;
-  auto insert = [uid, token_hash](store::Connection& c) {
-    store::transact(c, [&](store::Transaction& tx) { store::SessionStore(tx).insert(uid, token_hash); });
+  std::string name = username;
+  auto insert = [uid, token_hash, name, limited](store::Connection& c) {
+    store::transact(c, [&](store::Transaction& tx) {
+      store::SessionStore(tx).insert(uid, token_hash);
+      if (limited) store::LoginAttemptStore(tx).clear(name);
+    });
     return 0;
   };
   co_await db_.run<int>(insert);

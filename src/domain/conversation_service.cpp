@@ -22,12 +22,16 @@ using store::ConversationStore;
 using store::Transaction;
 
 namespace {
-constexpr std::size_t kMaxGroupMembers = 1000;
-
 Error blocked() {
   return Error::forbidden("blocked", "one of you has blocked the other");
 }
 Error user_not_found(UserId id) { return Error::not_found("no user with id " + std::to_string(id)); }
+Error group_full(std::size_t max) {
+  return Error::conflict("group_full", "a group holds at most " + std::to_string(max) + " members");
+}
+Error not_a_member(UserId user) {
+  return Error::not_found("user " + std::to_string(user) + " is not a member");
+}
 
 Expected<model::ConversationView> view_or_not_found(ConversationStore& convs, ConversationId id,
                                                     UserId me) {
@@ -89,10 +93,7 @@ Task<Expected<CreatedConversation>> ConversationService::create_group(
     }
     if (id != me) others.push_back(id);
   }
-  if (others.size() + 1 > kMaxGroupMembers) {
-    co_return Error::invalid("member_ids may list at most " + std::to_string(kMaxGroupMembers - 1) +
-                             " users");
-  }
+  if (others.size() + 1 > max_group_size_) co_return group_full(max_group_size_);
   Committed committed;
   Committed* out = &committed;
   auto job = [me, title, others, out](store::Connection& c) {
@@ -177,7 +178,8 @@ Task<Expected<model::ConversationView>> ConversationService::add_member(UserId m
                                                                         UserId user) {
   Committed committed;
   Committed* out = &committed;
-  auto job = [me, id, user, out](store::Connection& c) {
+  std::size_t max = max_group_size_;
+  auto job = [me, id, user, out, max](store::Connection& c) {
     return store::transact(c, [&](Transaction& tx) -> Expected<model::ConversationView> {
       ConversationStore convs(tx);
       auto m = convs.membership(id, me, true);
@@ -187,6 +189,8 @@ Task<Expected<model::ConversationView>> ConversationService::add_member(UserId m
         return Error::conflict("already_member", "user " + std::to_string(user) +
                                                      " is already a member");
       }
+      // Under the conversation lock, so two adds cannot both take the last place.
+      if (static_cast<std::size_t>(convs.member_count(id)) >= max) return group_full(max);
       convs.add_member(id, user, model::Role::member, me);
       *out = {id, m->last_seq + 1, m->last_seq + 1};
       return view_or_not_found(convs, id, me);
@@ -208,23 +212,55 @@ Task<Expected<Unit>> ConversationService::remove_member(UserId me, ConversationI
       auto role = convs.role_of(id, user);
       if (!role) {
         // Members may see who is not there; it reveals nothing beyond the member list.
-        if (m->kind == model::Kind::group) {
-          return Error::not_found("user " + std::to_string(user) + " is not a member");
-        }
+        if (m->kind == model::Kind::group) return not_a_member(user);
       }
       if (auto ok = authorize(Action::remove_member, m, me, {user, role}); !ok) return ok.error();
-      if (role == model::Role::owner && convs.owner_count(id) == 1 &&
-          convs.member_ids(id).size() > 1) {
-        return Error::conflict("last_owner",
-                               "the group's last owner cannot leave or be removed while "
-                               "others remain");
+      model::Seq last = m->last_seq;
+      if (role == model::Role::owner && convs.owner_count(id) == 1) {
+        // The group is never without an owner: the successor first, then the leave.
+        if (auto heir = convs.successor(id, user)) last = convs.set_role(id, *heir, model::Role::owner, me).seq;
       }
-      convs.remove_member(id, user, me);
-      *out = {id, m->last_seq + 1, m->last_seq + 1};
+      last = convs.remove_member(id, user, me).seq;
+      *out = {id, m->last_seq + 1, last};
       return Unit{};
     });
   };
   auto result = co_await db_.run<Expected<Unit>>(job);
+  if (result) committed.publish(publisher_);
+  co_return result;
+}
+
+Task<Expected<model::ConversationView>> ConversationService::set_role(UserId me, ConversationId id,
+                                                                      UserId user, std::string role) {
+  auto wanted = model::role_from(role);
+  if (!wanted) co_return Error::invalid("role must be \"owner\", \"admin\" or \"member\"");
+  model::Role to = *wanted;
+  Committed committed;
+  Committed* out = &committed;
+  auto job = [me, id, user, to, out](store::Connection& c) {
+    return store::transact(c, [&](Transaction& tx) -> Expected<model::ConversationView> {
+      ConversationStore convs(tx);
+      auto m = convs.membership(id, me, true);
+      if (auto ok = authorize(Action::change_role, m, me); !ok) return ok.error();
+      auto current = convs.role_of(id, user);
+      if (!current) return not_a_member(user);
+      model::Seq last = m->last_seq;
+      if (user == me) {
+        // The owner keeps the group owned: ownership is handed over, not dropped.
+        if (to != model::Role::owner) {
+          return Error::conflict("last_owner", "hand ownership to another member first");
+        }
+      } else if (to == model::Role::owner) {
+        last = convs.set_role(id, user, model::Role::owner, me).seq;
+        last = convs.set_role(id, me, model::Role::admin, me).seq;
+      } else if (*current != to) {
+        last = convs.set_role(id, user, to, me).seq;
+      }
+      *out = {id, m->last_seq + 1, last};
+      return view_or_not_found(convs, id, me);
+    });
+  };
+  auto result = co_await db_.run<Expected<model::ConversationView>>(job);
   if (result) committed.publish(publisher_);
   co_return result;
 }

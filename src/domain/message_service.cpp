@@ -44,6 +44,10 @@ Expected<LockedMessage> lock_message(Transaction& tx, UserId me, ConversationId 
 }  // namespace
 
 namespace {
+Error too_many_sends(std::chrono::milliseconds wait) {
+  return Error::rate_limited("too many messages; slow down", wait);
+}
+
 // The checks of a send that need no database; empty when it may go.
 std::string send_problem(const std::string& client_msg_id, const std::string& body,
                          std::optional<Seq> reply_to) {
@@ -60,6 +64,7 @@ Task<Expected<SentMessage>> MessageService::send(UserId me, ConversationId id,
   if (auto p = send_problem(client_msg_id, body, reply_to); !p.empty()) {
     co_return Error::invalid(p);
   }
+  if (std::chrono::milliseconds wait{}; !send_limit_.try_take(me, &wait)) co_return too_many_sends(wait);
   store::SendRequest request{id, me, std::move(client_msg_id), std::move(body), reply_to};
   co_return co_await sends_.send(std::move(request));
 }
@@ -69,6 +74,10 @@ void MessageService::submit(UserId me, ConversationId id, std::string client_msg
                             SendBatcher::Done done) {
   if (auto p = send_problem(client_msg_id, body, reply_to); !p.empty()) {
     done(nullptr, Expected<SentMessage>(Error::invalid(p)));
+    return;
+  }
+  if (std::chrono::milliseconds wait{}; !send_limit_.try_take(me, &wait)) {
+    done(nullptr, Expected<SentMessage>(too_many_sends(wait)));
     return;
   }
   sends_.submit({id, me, std::move(client_msg_id), std::move(body), reply_to}, std::move(done));

@@ -38,6 +38,10 @@ Expected<Unit> authorize(Action action, const std::optional<model::Membership>& 
         return forbidden("only an owner may remove an owner");
       }
       return Unit{};
+    case Action::change_role:
+      if (m.kind == Kind::direct) return forbidden("a direct conversation has no roles");
+      if (m.role != Role::owner) return forbidden("only the group's owner may change roles");
+      return Unit{};
     case Action::edit_message:
       if (target.user != actor) return forbidden("only the sender may edit a message");
       return Unit{};

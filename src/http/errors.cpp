@@ -1,5 +1,7 @@
 #include "chatd/http/errors.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace chatd::http {
@@ -30,7 +32,8 @@ Response error_response(const Error& error) {
     res.headers.emplace_back("WWW-Authenticate", "Bearer");
   }
   if (error.kind == ErrorKind::unavailable || error.kind == ErrorKind::rate_limited) {
-    res.headers.emplace_back("Retry-After", "1");
+    std::int64_t seconds = error.retry_after_ms ? (*error.retry_after_ms + 999) / 1000 : 1;
+    res.headers.emplace_back("Retry-After", std::to_string(std::max<std::int64_t>(1, seconds)));
   }
   return res;
 }

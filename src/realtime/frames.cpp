@@ -35,6 +35,7 @@ Frame presence_frame(model::UserId user, bool online) {
 }
 
 Frame error_frame(const Json& id, const Error& error) {
+  if (error.retry_after_ms) return error_frame(id, error, static_cast<long>(*error.retry_after_ms));
   return of(with_id({{"type", "error"}, {"error", {{"code", error.code}, {"message", error.message}}}},
                     id));
 }

@@ -104,6 +104,23 @@ constexpr Statement kOwnerCount{
 
 constexpr Statement kSetTitle{"conv_set_title", "UPDATE conversations SET title = $2 WHERE id = $1"};
 
+constexpr Statement kSetRole{"conv_set_role",
+                             "UPDATE members SET role = $3 WHERE conversation_id = $1 AND user_id = $2"};
+
+constexpr Statement kEventMemberUpdated{"conv_event_member_updated", CHATD_BUMP CHATD_INSERT_EVENT R"sql(
+SELECT id, last_seq, activity_pos, 'member.updated', $2,
+       jsonb_build_object('user_id', $3::bigint, 'role', $4::text)
+FROM bump RETURNING )sql" CHATD_EVENT_COLUMNS};
+
+// Who inherits a group from a leaving owner: the longest-standing admin,
+// else the longest-standing member.
+constexpr Statement kSuccessor{"conv_successor", R"sql(
+SELECT user_id FROM members WHERE conversation_id = $1 AND user_id <> $2
+ORDER BY (role = 'admin') DESC, joined_at, user_id LIMIT 1)sql"};
+
+constexpr Statement kMemberCount{"conv_member_count",
+                                 "SELECT count(*) FROM members WHERE conversation_id = $1"};
+
 constexpr Statement kMarkRead{"conv_mark_read", R"sql(
 UPDATE members SET read_seq = greatest(read_seq, $3)
 WHERE conversation_id = $1 AND user_id = $2
@@ -296,6 +313,24 @@ model::Event ConversationStore::set_title(ConversationId id, const std::string& 
   auto& tx = tx_of(tx_);
   tx.exec(kSetTitle, id, title);
   return event_from(tx.exec(kEventUpdated, id, actor, title)[0]);
+}
+
+model::Event ConversationStore::set_role(ConversationId id, UserId user, model::Role role,
+                                        UserId actor) {
+  auto& tx = tx_of(tx_);
+  std::string r = model::to_string(role);
+  tx.exec(kSetRole, id, user, r);
+  return event_from(tx.exec(kEventMemberUpdated, id, actor, user, r)[0]);
+}
+
+std::optional<UserId> ConversationStore::successor(ConversationId id, UserId leaving) {
+  auto r = tx_of(tx_).exec(kSuccessor, id, leaving);
+  if (r.empty()) return std::nullopt;
+  return r[0][0].as<std::int64_t>();
+}
+
+std::int64_t ConversationStore::member_count(ConversationId id) {
+  return tx_of(tx_).exec(kMemberCount, id)[0][0].as<std::int64_t>();
 }
 
 model::Seq ConversationStore::mark_read(ConversationId id, UserId user, model::Seq seq) {

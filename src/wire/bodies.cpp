@@ -64,6 +64,12 @@ Expected<NewMember> parse_new_member(const Json& object) {
   return NewMember{*user};
 }
 
+Expected<RoleChange> parse_role_change(const Json& object) {
+  auto role = string_field(object, "role");
+  if (!role) return role.error();
+  return RoleChange{std::move(*role)};
+}
+
 Expected<ReadMark> parse_read_mark(const Json& object) {
   auto seq = int_field(object, "seq");
   if (!seq) return seq.error();

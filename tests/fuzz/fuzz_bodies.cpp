@@ -52,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   const Json& o = *object;
-  switch (data[0] % 9) {
+  switch (data[0] % 10) {
     case 0:
       run(o, wire::parse_new_user,
           [](const wire::NewUser& u) {
@@ -116,6 +116,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       run(o, wire::parse_message_edit,
           [](const wire::MessageEdit& e) { return Json{{"body", e.body}}; },
           [](const wire::MessageEdit& e) { (void)domain::message_body_problem(e.body); });
+      break;
+    case 9:
+      run(o, wire::parse_role_change, [](const wire::RoleChange& r) { return Json{{"role", r.role}}; },
+          [](const wire::RoleChange& r) { (void)model::role_from(r.role); });
       break;
     case 8:
       run(o, wire::parse_conversation_id,

@@ -169,7 +169,7 @@ TEST_F(Conversations, NonMemberGets404ForEverythingUnderAConversation) {
   EXPECT_EQ(db_->query("SELECT count(*) FROM messages"), "1");
 }
 
-TEST_F(Conversations, MembershipRolesAddRemoveLeaveAndLastOwner) {
+TEST_F(Conversations, MembershipRolesAddRemoveLeaveAndSuccession) {
   auto o = user("wade"), m1 = user("xena"), m2 = user("yuri"), newbie = user("zack");
   auto id = group(o, {m1, m2});
   auto base = conv_path(id);
@@ -195,15 +195,19 @@ TEST_F(Conversations, MembershipRolesAddRemoveLeaveAndLastOwner) {
   expect_error(request(m2, "GET", base + "/events"), 404, "not_found");
   expect_error(send(m2, id, "sneak", "hello?"), 404, "not_found");
   expect_error(request(o, "DELETE", base + "/members/" + std::to_string(m2.id)), 404, "not_found");
-  // The last owner cannot leave while others remain.
-  expect_error(request(o, "DELETE", base + "/members/" + std::to_string(o.id)), 409, "last_owner");
+  // The owner leaves: the one who is left inherits the group (v1.1).
+  EXPECT_EQ(request(o, "DELETE", base + "/members/" + std::to_string(o.id)).status, 204);
+  auto after = request(newbie, "GET", base).json()["conversation"];
+  ASSERT_EQ(after["members"].size(), 1u);
+  EXPECT_EQ(after["members"][0].value("role", ""), "owner");
 
   // Each change is in the log, in order.
   std::vector<std::string> kinds;
-  auto log = request(o, "GET", base + "/events").json();
+  auto log = request(newbie, "GET", base + "/events").json();
   for (auto& e : log["events"]) kinds.push_back(e["kind"]);
   EXPECT_EQ(kinds, (std::vector<std::string>{"conversation.created", "member.added", "member.removed",
-                                             "member.removed", "message.created"}));
+                                             "member.removed", "message.created", "member.updated",
+                                             "member.removed"}));
 }
 
 TEST_F(Conversations, ASendRacingTheRemovalOfItsSenderNeverLandsAfterIt) {

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "harness.hpp"
 
 #include <fcntl.h>
@@ -72,7 +73,15 @@ std::string TestDatabase::query(const std::string& sql) const {
 // ----------------------------------------------------------------- process
 
 ChatdProcess::ChatdProcess(std::vector<std::string> args, std::map<std::string, std::string> env)
-    : args_(std::move(args)), env_(std::move(env)) {}
+    : args_(std::move(args)), env_(std::move(env)) {
+  // Most tests send in bulk and are not about flood limits: unless a test
+  // sets --rate-sends itself, the send limit is off (rate_limit_test.cpp
+  // covers the limit, its default included).
+  if (std::find(args_.begin(), args_.end(), "--rate-sends") == args_.end()) {
+    args_.push_back("--rate-sends");
+    args_.push_back("0");
+  }
+}
 
 ChatdProcess::~ChatdProcess() {
   if (pid_ > 0) {

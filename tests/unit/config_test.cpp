@@ -21,6 +21,22 @@ TEST(Config, DefaultsFollowTheContract) {
   EXPECT_EQ(c->log_level, "info");
   EXPECT_EQ(c->log_format, "text");
   EXPECT_EQ(c->body_limit, 65536u);
+  EXPECT_EQ(c->rate_sends.count, 50);
+  EXPECT_EQ(c->rate_sends.per, std::chrono::seconds(1));
+  EXPECT_EQ(c->rate_logins.count, 10);
+  EXPECT_EQ(c->rate_logins.per, std::chrono::minutes(15));
+  EXPECT_EQ(c->max_group_size, 256u);
+}
+
+TEST(Config, RatesAreCountsPerPeriodOrZero) {
+  auto c = parse_config({"--rate-sends", "0", "--rate-logins", "3/500ms"}, kDb, 2);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(c->rate_sends.off());
+  EXPECT_EQ(c->rate_logins.count, 3);
+  auto bad = parse_config({"--rate-sends", "fast"}, kDb, 2);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("--rate-sends"), std::string::npos);
+  EXPECT_FALSE(parse_config({"--max-group-size", "1"}, kDb, 2).ok());
 }
 
 TEST(Config, EnvironmentVariablesSetValues) {

@@ -49,6 +49,7 @@ export type EventKind =
   | "conversation.updated"
   | "member.added"
   | "member.removed"
+  | "member.updated"
   | "message.created"
   | "message.edited"
   | "message.deleted"

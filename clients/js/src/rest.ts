@@ -7,6 +7,7 @@ import type {
   ConversationId,
   Message,
   Page,
+  Role,
   Seq,
   User,
   UserId,
@@ -102,6 +103,12 @@ export class ChatdRest {
   addMember(id: ConversationId, user: UserId): Promise<Conversation> {
     return this.call<{ conversation: Conversation }>("POST", `/v1/conversations/${id}/members`, {
       user_id: user,
+    }).then((r) => r.conversation);
+  }
+  /** Owner only: "admin" or "member"; "owner" hands ownership over. */
+  setRole(id: ConversationId, user: UserId, role: Role): Promise<Conversation> {
+    return this.call<{ conversation: Conversation }>("PATCH", `/v1/conversations/${id}/members/${user}`, {
+      role,
     }).then((r) => r.conversation);
   }
   removeMember(id: ConversationId, user: UserId): Promise<void> {

@@ -250,28 +250,36 @@ class App {
     return state;
   }
 
+  listItems = new Map<ConversationId, HTMLElement>();
+
+  /** Updates the list in place (one element per conversation, moved into order), so a click never lands on a node that was just replaced. */
   renderList(): void {
     const list = $("conversations");
     const items = [...this.convs.values()].sort((a, b) => b.lastSeq - a.lastSeq || b.conv.id - a.conv.id);
-    list.replaceChildren(
-      ...items.map((c) => {
-        const li = el("li", "conv" + (c.conv.id === this.open ? " active" : ""));
+    items.forEach((c, index) => {
+      let li = this.listItems.get(c.conv.id);
+      if (!li) {
+        li = el("li", "conv");
         li.dataset["id"] = String(c.conv.id);
-        li.dataset["title"] = c.title;
-        const avatar = el("span", "avatar", c.title.slice(0, 1).toUpperCase());
-        if (c.peer !== null) {
-          const dot = el("span", "dot" + (this.online.has(c.peer) ? " online" : ""));
-          dot.title = this.online.has(c.peer) ? "online" : "offline";
-          avatar.append(dot);
-        }
-        const meta = el("div", "meta");
-        meta.append(el("div", "name", c.title), el("div", "preview", c.preview));
-        li.append(avatar, meta);
-        if (c.unread > 0) li.append(el("span", "badge", String(c.unread)));
-        li.addEventListener("click", () => void this.openConversation(c.conv.id));
-        return li;
-      }),
-    );
+        const id = c.conv.id;
+        li.addEventListener("click", () => void this.openConversation(id));
+        this.listItems.set(id, li);
+      }
+      li.className = "conv" + (c.conv.id === this.open ? " active" : "");
+      li.dataset["title"] = c.title;
+      const avatar = el("span", "avatar", c.title.slice(0, 1).toUpperCase());
+      if (c.peer !== null) {
+        const dot = el("span", "dot" + (this.online.has(c.peer) ? " online" : ""));
+        dot.title = this.online.has(c.peer) ? "online" : "offline";
+        avatar.append(dot);
+      }
+      const meta = el("div", "meta");
+      meta.append(el("div", "name", c.title), el("div", "preview", c.preview));
+      const children: HTMLElement[] = [avatar, meta];
+      if (c.unread > 0) children.push(el("span", "badge", String(c.unread)));
+      li.replaceChildren(...children);
+      if (list.children[index] !== li) list.insertBefore(li, list.children[index] ?? null);
+    });
   }
 
   renderHeader(): void {

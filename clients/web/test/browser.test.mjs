@@ -44,6 +44,18 @@ const textIn = (page, selector, text) =>
     text,
   );
 
+const exactText = (page, selector, text) =>
+  page.waitForFunction(
+    (s, t) => [...document.querySelectorAll(s)].some((n) => n.textContent === t),
+    { timeout: 15_000 },
+    selector,
+    text,
+  );
+
+// A DOM click on the conversation as it is now (the list updates live).
+const openConv = (page, title) =>
+  page.evaluate((t) => [...document.querySelectorAll("li.conv")].find((li) => li.dataset.title === t).click(), title);
+
 async function send(page, text) {
   await page.type("#composer-input", text);
   await page.keyboard.press("Enter");
@@ -103,7 +115,7 @@ describe("the chat page in Chromium", { skip, timeout: 180_000 }, () => {
     );
 
     // Bob opens it: the message is there, and Alice sees it was read.
-    await bob.click('li.conv[data-title="alice_web"]');
+    await openConv(bob, "alice_web");
     await textIn(bob, ".msg.theirs .bubble", "Hi Bob! 👋");
     await textIn(alice, ".msg.mine .receipt", "Seen");
     await bob.waitForFunction(() => !document.querySelector('li.conv[data-title="alice_web"] .badge'), { timeout: 15_000 });
@@ -132,7 +144,7 @@ describe("the chat page in Chromium", { skip, timeout: 180_000 }, () => {
       () => document.querySelector('li.conv[data-title="alice_web"] .badge')?.textContent === "3",
       { timeout: 15_000 },
     );
-    await bob.click('li.conv[data-title="alice_web"]');
+    await openConv(bob, "alice_web");
     await textIn(bob, ".msg.theirs .bubble", "while you were away 3");
     const bodies = await bob.$$eval(".msg .bubble", (ns) => ns.map((n) => n.textContent));
     assert.deepEqual(bodies, ["Hi Bob! 👋", "typing", "while you were away 1", "while you were away 2", "while you were away 3"]);
@@ -162,17 +174,17 @@ describe("the chat page in Chromium", { skip, timeout: 180_000 }, () => {
     await rest.login("alice_web", "password-alice_web");
     const group = (await rest.conversations()).conversations.find((c) => c.title === "Weekend plans");
     for (let i = 1; i <= 40; i++) await rest.send(group.id, `plan-${i}`, `plan ${i}`);
-    await bob.click('li.conv[data-title="Weekend plans"]');
-    await textIn(bob, ".msg.theirs .bubble", "plan 40");
+    await openConv(bob, "Weekend plans");
+    await exactText(bob, ".msg.theirs .bubble", "plan 40");
     await bob.waitForSelector("#load-older:not([hidden])");
     assert.equal((await bob.$$(".msg")).length, 30);
     await bob.click("#load-older");
-    await textIn(bob, ".msg.theirs .bubble", "plan 1");
+    await exactText(bob, ".msg.theirs .bubble", "plan 1");
     const plans = await bob.$$eval(".msg .bubble", (ns) => ns.map((n) => n.textContent));
     assert.deepEqual(plans, Array.from({ length: 40 }, (_, i) => `plan ${i + 1}`));
     assert.equal(await bob.$eval("#load-older", (b) => b.hidden), true);
 
-    await alice.click('li.conv[data-title="bob_web"]');
+    await openConv(alice, "bob_web");
     await textIn(alice, ".msg.theirs .bubble", "back again");
     mkdirSync(artifacts, { recursive: true });
     await alice.screenshot({ path: join(artifacts, "web-chat.png") });

@@ -18,6 +18,7 @@ class ConversationsHandler {
   Task<Response> update(Call call);
   Task<Response> add_member(Call call);
   Task<Response> remove_member(Call call);
+  Task<Response> set_role(Call call);
   Task<Response> read(Call call);
 
  private:

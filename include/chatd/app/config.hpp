@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <map>
 #include <string>
+
+#include "chatd/core/rate_limit.hpp"
 #include <vector>
 
 #include "chatd/core/expected.hpp"
@@ -36,6 +38,11 @@ struct Config {
   int ws_accept_rate = 2000;  // new WebSocket handshakes a second; 0: no limit
   // Browser origins allowed to call chatd (CORS) and open its WebSocket; none by default.
   std::vector<std::string> cors_origins;
+  // Sends per user (burst: twice the count) and login attempts per username
+  // per window. Rate{} is off.
+  Rate rate_sends{50, std::chrono::seconds(1)};
+  Rate rate_logins{10, std::chrono::minutes(15)};
+  std::size_t max_group_size = 256;  // members of a group, its creator included
   std::chrono::milliseconds presence_heartbeat{3000};  // instances expire after 5 of these
   std::string migrations_dir;  // empty: the migrations built into the binary
   unsigned long long password_hash_ops = 2;

@@ -3,6 +3,10 @@
 // error kind to a status (see http/errors.hpp).
 #pragma once
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -23,9 +27,16 @@ enum class ErrorKind {
 };
 
 struct Error {
+  Error() = default;
+  Error(ErrorKind k, std::string c, std::string m, std::optional<std::int64_t> retry = std::nullopt)
+      : kind(k), code(std::move(c)), message(std::move(m)), retry_after_ms(retry) {}
+
   ErrorKind kind = ErrorKind::internal;
   std::string code = "internal";  // snake_case contract code
   std::string message = "internal error";
+  // How long to wait before trying again (rate_limited, unavailable): REST's
+  // Retry-After (whole seconds, rounded up), the WebSocket's retry_after_ms.
+  std::optional<std::int64_t> retry_after_ms;
 
   static Error invalid(std::string message) {
     return {ErrorKind::invalid_request, "invalid_request", std::move(message)};
@@ -44,6 +55,9 @@ struct Error {
   }
   static Error unavailable(std::string message) {
     return {ErrorKind::unavailable, "unavailable", std::move(message)};
+  }
+  static Error rate_limited(std::string message, std::chrono::milliseconds wait) {
+    return {ErrorKind::rate_limited, "rate_limited", std::move(message), std::max<std::int64_t>(1, wait.count())};
   }
 };
 

@@ -8,6 +8,7 @@
 
 #include "chatd/core/async.hpp"
 #include "chatd/core/expected.hpp"
+#include "chatd/core/rate_limit.hpp"
 #include "chatd/domain/event_publisher.hpp"
 #include "chatd/domain/password_hasher.hpp"
 #include "chatd/domain/token_cache.hpp"
@@ -26,14 +27,17 @@ struct Login {
 
 class AccountService {
  public:
+  // login_rate: attempts per username per window (--rate-logins); off: no limit.
   AccountService(store::DbPool& db, WorkerPool& cpu, const PasswordHasher& hasher,
-                 EventPublisher& publisher)
-      : db_(db), cpu_(cpu), hasher_(hasher), publisher_(publisher) {}
+                 EventPublisher& publisher, Rate login_rate = {})
+      : db_(db), cpu_(cpu), hasher_(hasher), publisher_(publisher), login_rate_(login_rate) {}
 
   // conflict `username_taken` when the name exists, also under a race.
   Task<Expected<model::User>> register_user(std::string username, std::string password,
                                             std::optional<std::string> display_name);
-  // unauthenticated `invalid_credentials`, alike for unknown user and wrong password.
+  // unauthenticated `invalid_credentials`, alike for unknown user and wrong
+  // password; rate_limited once a username had its attempts this window
+  // (whatever the password, and alike whether the account exists).
   Task<Expected<Login>> login(std::string username, std::string password);
   // The user behind a live token (from the token cache when it is there).
   Task<Expected<model::User>> authenticate(std::string token);
@@ -50,6 +54,7 @@ class AccountService {
   WorkerPool& cpu_;
   const PasswordHasher& hasher_;
   EventPublisher& publisher_;
+  Rate login_rate_;
   TokenCache tokens_;
 };
 

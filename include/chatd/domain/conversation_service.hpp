@@ -35,8 +35,10 @@ bool decode_cursor(const std::string& text, std::int64_t& snapshot, std::int64_t
 
 class ConversationService {
  public:
-  ConversationService(store::DbPool& db, EventPublisher& publisher)
-      : db_(db), publisher_(publisher) {}
+  // max_group_size: members a group may hold, its creator included
+  // (--max-group-size); beyond it 409 group_full.
+  ConversationService(store::DbPool& db, EventPublisher& publisher, std::size_t max_group_size = 256)
+      : db_(db), publisher_(publisher), max_group_size_(max_group_size) {}
 
   Task<Expected<CreatedConversation>> create_direct(model::UserId me, model::UserId peer);
   Task<Expected<CreatedConversation>> create_group(model::UserId me, std::string title,
@@ -48,8 +50,14 @@ class ConversationService {
                                                        std::string title);
   Task<Expected<model::ConversationView>> add_member(model::UserId me, model::ConversationId id,
                                                      model::UserId user);
+  // Leaving (user == me) or removing. When the owner leaves and others
+  // remain, the longest-standing admin (else member) becomes owner first.
   Task<Expected<Unit>> remove_member(model::UserId me, model::ConversationId id,
                                      model::UserId user);
+  // Owner only: `admin` or `member`; `owner` hands ownership over (the old
+  // owner becomes admin). Each change is a member.updated event.
+  Task<Expected<model::ConversationView>> set_role(model::UserId me, model::ConversationId id,
+                                                   model::UserId user, std::string role);
   Task<Expected<model::Seq>> mark_read(model::UserId me, model::ConversationId id,
                                        model::Seq seq);
 
@@ -66,6 +74,7 @@ class ConversationService {
  private:
   store::DbPool& db_;
   EventPublisher& publisher_;
+  std::size_t max_group_size_;
 };
 
 }  // namespace chatd::domain

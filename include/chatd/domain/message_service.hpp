@@ -6,6 +6,7 @@
 
 #include "chatd/core/async.hpp"
 #include "chatd/core/expected.hpp"
+#include "chatd/core/rate_limit.hpp"
 #include "chatd/domain/event_publisher.hpp"
 #include "chatd/domain/send_batcher.hpp"
 #include "chatd/model/conversation.hpp"
@@ -21,10 +22,13 @@ class MessageService {
  public:
   // Sends go through a SendBatcher (group commit); everything else runs one
   // transaction per request.
+  // send_rate: sends per user (--rate-sends), shared by REST and every
+  // socket of the user on this instance, with a burst of twice the rate.
   MessageService(store::DbPool& db, EventPublisher& publisher,
-                 SendBatcher::Options batching = {})
-      : db_(db), publisher_(publisher), sends_(db, publisher, batching) {}
+                 SendBatcher::Options batching = {}, Rate send_rate = {})
+      : db_(db), publisher_(publisher), sends_(db, publisher, batching), send_limit_(send_rate, 2.0) {}
 
+  // rate_limited (nothing stored) beyond the user's send rate.
   Task<Expected<SentMessage>> send(model::UserId me, model::ConversationId id,
                                    std::string client_msg_id, std::string body,
                                    std::optional<model::Seq> reply_to);
@@ -50,6 +54,7 @@ class MessageService {
   store::DbPool& db_;
   EventPublisher& publisher_;
   SendBatcher sends_;
+  KeyedRateLimiter send_limit_;
 };
 
 }  // namespace chatd::domain

@@ -14,6 +14,7 @@ enum class Action {
   update_conversation,  // title
   add_member,
   remove_member,        // another member, or oneself (leaving)
+  change_role,          // a member's role, ownership hand-over
   edit_message,
   delete_message,
 };

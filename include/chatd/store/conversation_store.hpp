@@ -52,6 +52,13 @@ class ConversationStore {
                           model::UserId actor);
   model::Event remove_member(model::ConversationId id, model::UserId user, model::UserId actor);
   model::Event set_title(model::ConversationId id, const std::string& title, model::UserId actor);
+  // A member's new role, with its member.updated event.
+  model::Event set_role(model::ConversationId id, model::UserId user, model::Role role,
+                        model::UserId actor);
+  // Who becomes owner when `leaving` (the owner) leaves: the longest-standing
+  // admin, else member; none when nobody else is left.
+  std::optional<model::UserId> successor(model::ConversationId id, model::UserId leaving);
+  std::int64_t member_count(model::ConversationId id);
   // Moves the read marker forward only; returns the marker after the call.
   model::Seq mark_read(model::ConversationId id, model::UserId user, model::Seq seq);
 

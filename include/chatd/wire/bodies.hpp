@@ -52,6 +52,12 @@ struct NewMember {
 };
 Expected<NewMember> parse_new_member(const Json& object);
 
+// PATCH /v1/conversations/{id}/members/{user_id}
+struct RoleChange {
+  std::string role;
+};
+Expected<RoleChange> parse_role_change(const Json& object);
+
 // POST /v1/conversations/{id}/read, and the `read` frame (with conversation_id).
 struct ReadMark {
   model::Seq seq = 0;
