@@ -88,6 +88,28 @@ Task<Response> ConversationsHandler::set_role(Call call) {
   co_return json_response(200, {{"conversation", to_json(*view, true)}});
 }
 
+Task<Response> ConversationsHandler::mute(Call call) {
+  auto id = call.id("id", "conversation id");
+  if (!id) co_return error_response(id.error());
+  std::optional<std::string> until;
+  if (!call.request.body.empty()) {  // no body: muted until unmuted
+    auto body = parse_body(call.request, wire::parse_mute);
+    if (!body) co_return error_response(body.error());
+    until = std::move(body->until);
+  }
+  auto view = co_await conversations_.mute(call.caller.id, *id, std::move(until));
+  if (!view) co_return error_response(view.error());
+  co_return json_response(200, {{"conversation", to_json(*view, true)}});
+}
+
+Task<Response> ConversationsHandler::unmute(Call call) {
+  auto id = call.id("id", "conversation id");
+  if (!id) co_return error_response(id.error());
+  auto view = co_await conversations_.unmute(call.caller.id, *id);
+  if (!view) co_return error_response(view.error());
+  co_return json_response(200, {{"conversation", to_json(*view, true)}});
+}
+
 Task<Response> ConversationsHandler::read(Call call) {
   auto id = call.id("id", "conversation id");
   if (!id) co_return error_response(id.error());

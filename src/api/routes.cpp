@@ -85,6 +85,8 @@ void register_routes(http::Dispatcher& d, const Handlers& h) {
   route("DELETE", "/v1/conversations/{id}/members/{user_id}", session, h.conversations, &ConversationsHandler::remove_member);
   route("PATCH",  "/v1/conversations/{id}/members/{user_id}", session, h.conversations, &ConversationsHandler::set_role);
   route("POST",   "/v1/conversations/{id}/read",    session, h.conversations, &ConversationsHandler::read);
+  route("PUT",    "/v1/conversations/{id}/mute",    session, h.conversations, &ConversationsHandler::mute);
+  route("DELETE", "/v1/conversations/{id}/mute",    session, h.conversations, &ConversationsHandler::unmute);
 
   route("POST",   "/v1/conversations/{id}/messages", session, h.messages, &MessagesHandler::send);
   route("GET",    "/v1/conversations/{id}/messages", session, h.messages, &MessagesHandler::history);

@@ -204,7 +204,9 @@ Task<Expected<model::ConversationView>> ConversationService::add_member(UserId m
 Task<Expected<Unit>> ConversationService::remove_member(UserId me, ConversationId id, UserId user) {
   Committed committed;
   Committed* out = &committed;
-  auto job = [me, id, user, out](store::Connection& c) {
+  std::optional<UserId> heir_out_value;
+  std::optional<UserId>* heir_out = &heir_out_value;
+  auto job = [me, id, user, out, heir_out](store::Connection& c) {
     return store::transact(c, [&](Transaction& tx) -> Expected<Unit> {
       ConversationStore convs(tx);
       auto m = convs.membership(id, me, true);
@@ -218,7 +220,10 @@ Task<Expected<Unit>> ConversationService::remove_member(UserId me, ConversationI
       model::Seq last = m->last_seq;
       if (role == model::Role::owner && convs.owner_count(id) == 1) {
         // The group is never without an owner: the successor first, then the leave.
-        if (auto heir = convs.successor(id, user)) last = convs.set_role(id, *heir, model::Role::owner, me).seq;
+        if (auto heir = convs.successor(id, user)) {
+          last = convs.set_role(id, *heir, model::Role::owner, me).seq;
+          *heir_out = heir;
+        }
       }
       last = convs.remove_member(id, user, me).seq;
       *out = {id, m->last_seq + 1, last};
@@ -226,7 +231,10 @@ Task<Expected<Unit>> ConversationService::remove_member(UserId me, ConversationI
     });
   };
   auto result = co_await db_.run<Expected<Unit>>(job);
-  if (result) committed.publish(publisher_);
+  if (result) {
+    committed.publish(publisher_);
+    if (heir_out_value) publisher_.standing_changed(id, *heir_out_value);
+  }
   co_return result;
 }
 
@@ -237,7 +245,9 @@ Task<Expected<model::ConversationView>> ConversationService::set_role(UserId me,
   model::Role to = *wanted;
   Committed committed;
   Committed* out = &committed;
-  auto job = [me, id, user, to, out](store::Connection& c) {
+  std::vector<UserId> changed;
+  std::vector<UserId>* changed_out = &changed;
+  auto job = [me, id, user, to, out, changed_out](store::Connection& c) {
     return store::transact(c, [&](Transaction& tx) -> Expected<model::ConversationView> {
       ConversationStore convs(tx);
       auto m = convs.membership(id, me, true);
@@ -253,16 +263,52 @@ Task<Expected<model::ConversationView>> ConversationService::set_role(UserId me,
       } else if (to == model::Role::owner) {
         last = convs.set_role(id, user, model::Role::owner, me).seq;
         last = convs.set_role(id, me, model::Role::admin, me).seq;
+        *changed_out = {user, me};
       } else if (*current != to) {
         last = convs.set_role(id, user, to, me).seq;
+        *changed_out = {user};
       }
       *out = {id, m->last_seq + 1, last};
       return view_or_not_found(convs, id, me);
     });
   };
   auto result = co_await db_.run<Expected<model::ConversationView>>(job);
-  if (result) committed.publish(publisher_);
+  if (result) {
+    committed.publish(publisher_);
+    for (UserId u : changed) publisher_.standing_changed(id, u);
+  }
   co_return result;
+}
+
+namespace {
+Task<Expected<model::ConversationView>> set_mute(store::DbPool& db, EventPublisher& publisher, UserId me,
+                                                 ConversationId id, bool muted,
+                                                 std::optional<std::string> until) {
+  auto job = [me, id, muted, until](store::Connection& c) {
+    return store::transact(c, [&](Transaction& tx) -> Expected<model::ConversationView> {
+      ConversationStore convs(tx);
+      auto m = convs.membership(id, me, false);
+      if (auto ok = authorize(Action::read, m, me); !ok) return ok.error();
+      convs.set_mute(id, me, muted, until);
+      return view_or_not_found(convs, id, me);
+    });
+  };
+  auto result = co_await db.run<Expected<model::ConversationView>>(job);
+  if (result) publisher.standing_changed(id, me);
+  co_return result;
+}
+}  // namespace
+
+Task<Expected<model::ConversationView>> ConversationService::mute(UserId me, ConversationId id,
+                                                                  std::optional<std::string> until) {
+  if (until) {
+    if (auto p = timestamp_problem(*until); !p.empty()) co_return Error::invalid("until " + p);
+  }
+  co_return co_await set_mute(db_, publisher_, me, id, true, std::move(until));
+}
+
+Task<Expected<model::ConversationView>> ConversationService::unmute(UserId me, ConversationId id) {
+  co_return co_await set_mute(db_, publisher_, me, id, false, std::nullopt);
 }
 
 Task<Expected<model::Seq>> ConversationService::mark_read(UserId me, ConversationId id,

@@ -107,6 +107,50 @@ std::string emoji_problem(std::string_view emoji) {
   return "";
 }
 
+std::string timestamp_problem(std::string_view t) {
+  const std::string shape = "must be an RFC 3339 time such as 2026-12-24T18:00:00Z";
+  auto digits = [&](std::size_t at, std::size_t n, int& out) {
+    if (at + n > t.size()) return false;
+    out = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (t[i] < '0' || t[i] > '9') return false;
+      out = out * 10 + (t[i] - '0');
+    }
+    return true;
+  };
+  int year, month, day, hour, minute, second;
+  if (t.size() < 20 || !digits(0, 4, year) || t[4] != '-' || !digits(5, 2, month) || t[7] != '-' ||
+      !digits(8, 2, day) || t[10] != 'T' || !digits(11, 2, hour) || t[13] != ':' ||
+      !digits(14, 2, minute) || t[16] != ':' || !digits(17, 2, second)) {
+    return shape;
+  }
+  std::size_t at = 19;
+  if (at < t.size() && t[at] == '.') {
+    std::size_t start = ++at;
+    while (at < t.size() && t[at] >= '0' && t[at] <= '9') ++at;
+    if (at == start || at - start > 9) return shape;
+  }
+  if (at >= t.size()) return shape;
+  if (t[at] == 'Z') {
+    if (at + 1 != t.size()) return shape;
+  } else if (t[at] == '+' || t[at] == '-') {
+    int zh, zm;
+    if (at + 6 != t.size() || !digits(at + 1, 2, zh) || t[at + 3] != ':' || !digits(at + 4, 2, zm) ||
+        zh > 23 || zm > 59) {
+      return shape;
+    }
+  } else {
+    return shape;
+  }
+  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (year < 1970 || month < 1 || month > 12 || day < 1 ||
+      day > days[month - 1] + (month == 2 && leap ? 1 : 0) || hour > 23 || minute > 59 || second > 59) {
+    return "must be a real time from 1970 to 9999";
+  }
+  return "";
+}
+
 std::string title_problem(std::string_view title) {
   auto len = utf8_length(title);
   if (!len) return "title must be valid UTF-8";

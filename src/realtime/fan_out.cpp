@@ -292,6 +292,13 @@ void FanOut::handle(const Notice& n) {
       send_to(who, n.user, typing_frame(n.conversation, n.user));
       break;
     }
+    case Notice::Kind::standing: {
+      auto state = reader_.standing(n.conversation, n.user);
+      if (!state) return;  // not a member any more: member.removed told them
+      Frame frame = conversation_state_frame(*state);
+      for (const auto& s : sessions_.sessions_of(n.user)) s->deliver_frame(frame);
+      break;
+    }
     case Notice::Kind::presence: {
       auto contacts = reader_.contacts(n.user);
       std::unordered_set<UserId> to(contacts.begin(), contacts.end());

@@ -34,6 +34,15 @@ Frame presence_frame(model::UserId user, bool online) {
             ",\"online\":" + (online ? "true" : "false") + "}");
 }
 
+Frame conversation_state_frame(const model::MemberState& s) {
+  return of(Json{{"type", "conversation_state"},
+                 {"conversation_id", s.conversation},
+                 {"state", "inbox"},
+                 {"muted", s.muted},
+                 {"muted_until", s.muted_until ? Json(*s.muted_until) : Json(nullptr)},
+                 {"role", model::to_string(s.role)}});
+}
+
 Frame error_frame(const Json& id, const Error& error) {
   if (error.retry_after_ms) return error_frame(id, error, static_cast<long>(*error.retry_after_ms));
   return of(with_id({{"type", "error"}, {"error", {{"code", error.code}, {"message", error.message}}}},

@@ -105,6 +105,10 @@ void Hub::typing(ConversationId id, UserId user) {
   channel_.publish(encode(Notice::typing(id, user)));
 }
 
+void Hub::standing_changed(ConversationId id, UserId user) {
+  channel_.publish(encode(Notice::standing(id, user)));
+}
+
 void Hub::token_revoked(const std::string& token_hash) {
   channel_.publish(encode(Notice::revoked(token_hash)));
 }

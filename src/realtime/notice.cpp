@@ -30,6 +30,12 @@ Notice Notice::revoked(std::string token_hash) {
   return n;
 }
 
+Notice Notice::standing(model::ConversationId c, model::UserId user) {
+  Notice n;
+  n.kind = Kind::standing, n.conversation = c, n.user = user;
+  return n;
+}
+
 namespace {
 std::string join(char tag, std::initializer_list<std::int64_t> numbers) {
   std::string out(1, tag);
@@ -63,6 +69,7 @@ std::string encode(const Notice& n) {
     case Notice::Kind::typing: return join('t', {n.conversation, n.user});
     case Notice::Kind::presence: return join('p', {n.user, n.online ? 1 : 0});
     case Notice::Kind::revoked: return "x:" + n.token_hash;
+    case Notice::Kind::standing: return join('s', {n.conversation, n.user});
   }
   return {};
 }
@@ -85,6 +92,9 @@ std::optional<Notice> decode(std::string_view text) {
     case 'p':
       if (!numbers(text, 2, v) || v[1] > 1) return std::nullopt;
       return Notice::presence(v[0], v[1] == 1);
+    case 's':
+      if (!numbers(text, 2, v)) return std::nullopt;
+      return Notice::standing(v[0], v[1]);
     case 'x':
       // A token hash is hex; anything else is not ours.
       for (char c : text) {

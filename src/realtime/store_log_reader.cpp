@@ -30,4 +30,11 @@ std::vector<model::UserId> StoreLogReader::contacts(model::UserId user) {
       store::TxMode::one_statement);
 }
 
+std::optional<model::MemberState> StoreLogReader::standing(model::ConversationId id,
+                                                           model::UserId user) {
+  return store::transact(
+      *db_, [&](store::Transaction& tx) { return store::ConversationStore(tx).standing(id, user); },
+      store::TxMode::one_statement);
+}
+
 }  // namespace chatd::realtime

@@ -133,7 +133,12 @@ RETURNING read_seq)sql"};
   "(SELECT count(*) FROM messages x WHERE x.conversation_id = c.id AND x.seq > m.read_seq " \
   " AND x.sender_id <> m.user_id AND NOT x.deleted), "                                      \
   "(SELECT " CHATD_MESSAGE_JSON("x") "::text FROM messages x "                            \
-  " WHERE x.conversation_id = c.id ORDER BY x.seq DESC LIMIT 1)"
+  " WHERE x.conversation_id = c.id ORDER BY x.seq DESC LIMIT 1), " CHATD_MEMBER_STANDING("m")
+
+// A member's role and the mute in force now (columns of standing_from).
+#define CHATD_MEMBER_STANDING(m)                                                              \
+  m ".role, (" m ".muted AND (" m ".muted_until IS NULL OR " m ".muted_until > now())), "     \
+  "CASE WHEN " m ".muted AND " m ".muted_until > now() THEN chatd_ts(" m ".muted_until) END"
 
 constexpr Statement kView{"conv_view", "SELECT " CHATD_VIEW_COLUMNS R"sql(, c.activity_pos
 FROM conversations c JOIN members m ON m.conversation_id = c.id AND m.user_id = $2
@@ -172,6 +177,21 @@ std::string bigint_array(const std::vector<UserId>& ids) {
   return out + "}";
 }
 
+constexpr Statement kSetMute{"conv_set_mute", R"sql(
+UPDATE members SET muted = $3, muted_until = CASE WHEN $3 THEN NULLIF($4, '')::timestamptz END
+WHERE conversation_id = $1 AND user_id = $2)sql"};
+
+constexpr Statement kStanding{"conv_standing",
+                              "SELECT " CHATD_MEMBER_STANDING("m") " FROM members m "
+                              "WHERE m.conversation_id = $1 AND m.user_id = $2"};
+
+void standing_from(const pqxx::row& r, int first, model::Role& role, bool& muted,
+                   std::optional<std::string>& until) {
+  role = model::role_from(r[first].as<std::string>()).value_or(model::Role::member);
+  muted = r[first + 1].as<bool>();
+  if (!r[first + 2].is_null()) until = r[first + 2].as<std::string>();
+}
+
 model::ConversationView view_from(const pqxx::row& r) {
   model::ConversationView v;
   v.id = r[0].as<std::int64_t>();
@@ -182,7 +202,8 @@ model::ConversationView view_from(const pqxx::row& r) {
   v.read_seq = r[5].as<std::int64_t>();
   v.unread_count = r[6].as<std::int64_t>();
   if (!r[7].is_null()) v.last_message_json = r[7].as<std::string>();
-  v.activity_key = r[8].as<std::int64_t>();
+  standing_from(r, 8, v.role, v.muted, v.muted_until);
+  v.activity_key = r[11].as<std::int64_t>();
   return v;
 }
 
@@ -327,6 +348,20 @@ std::optional<UserId> ConversationStore::successor(ConversationId id, UserId lea
   auto r = tx_of(tx_).exec(kSuccessor, id, leaving);
   if (r.empty()) return std::nullopt;
   return r[0][0].as<std::int64_t>();
+}
+
+void ConversationStore::set_mute(ConversationId id, UserId user, bool muted,
+                                 const std::optional<std::string>& until) {
+  tx_of(tx_).exec(kSetMute, id, user, muted, until.value_or(""));
+}
+
+std::optional<model::MemberState> ConversationStore::standing(ConversationId id, UserId user) {
+  auto r = tx_of(tx_).exec(kStanding, id, user);
+  if (r.empty()) return std::nullopt;
+  model::MemberState s;
+  s.conversation = id;
+  standing_from(r[0], 0, s.role, s.muted, s.muted_until);
+  return s;
 }
 
 std::int64_t ConversationStore::member_count(ConversationId id) {

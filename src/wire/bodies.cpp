@@ -70,6 +70,12 @@ Expected<RoleChange> parse_role_change(const Json& object) {
   return RoleChange{std::move(*role)};
 }
 
+Expected<Mute> parse_mute(const Json& object) {
+  auto until = optional_string_field(object, "until");
+  if (!until) return until.error();
+  return Mute{std::move(*until)};
+}
+
 Expected<ReadMark> parse_read_mark(const Json& object) {
   auto seq = int_field(object, "seq");
   if (!seq) return seq.error();

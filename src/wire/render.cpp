@@ -22,7 +22,11 @@ Json to_json(const model::ConversationView& v, bool with_members) {
             {"read_seq", v.read_seq},
             {"unread_count", v.unread_count},
             {"last_message", v.last_message_json ? Json::parse(*v.last_message_json)
-                                                 : Json(nullptr)}};
+                                                 : Json(nullptr)},
+            {"role", model::to_string(v.role)},
+            {"state", "inbox"},
+            {"muted", v.muted},
+            {"muted_until", v.muted_until ? Json(*v.muted_until) : Json(nullptr)}};
   if (with_members) {
     Json members = Json::array();
     for (const auto& m : v.members) {

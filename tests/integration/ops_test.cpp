@@ -212,6 +212,63 @@ TEST(Migrations, ANewFileIsAppliedAndABrokenOneIsRolledBack) {
   fs::remove_all(dir);
 }
 
+// A database made by the previous version, with data in it, upgrades in
+// place: every row survives and the new version serves it.
+TEST(Migrations, AnExistingDatabaseWithDataUpgradesInPlace) {
+  TestDatabase db;
+  auto dir = copy_migrations();
+  for (auto& e : fs::directory_iterator(dir)) {
+    if (e.path().filename().string() >= "0005") fs::remove(e.path());  // the schema before v1.1's
+  }
+  // Accounts through the old schema (registration reads nothing new)...
+  {
+    ChatdProcess old({"--database-url", db.url(), "--listen", "127.0.0.1:0", "--migrations-dir", dir.string()});
+    ASSERT_TRUE(old.start()) << old.output();
+    HttpClient c(old.port());
+    for (const char* name : {"before_a", "before_b"}) {
+      ASSERT_EQ(c.post("/v1/users", {{"username", name}, {"password", std::string("password-") + name}}).status, 201);
+    }
+  }
+  EXPECT_EQ(db.query("SELECT to_regclass('login_attempts') IS NULL"), "t");
+  // ...and a conversation with a message, as the old version stored them.
+  db.query(R"sql(
+    WITH c AS (INSERT INTO conversations (kind, direct_key, last_seq, activity_pos, created_by)
+               SELECT 'direct', min(id) || ':' || max(id), 2, nextval('activity_pos'), min(id) FROM users
+               RETURNING id, created_by),
+    m AS (INSERT INTO members (conversation_id, user_id, role) SELECT c.id, u.id, 'member' FROM c, users u),
+    e1 AS (INSERT INTO events (conversation_id, seq, pos, kind, actor_id, data)
+           SELECT id, 1, nextval('activity_pos'), 'conversation.created', created_by, '{}' FROM c),
+    msg AS (INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, body)
+            SELECT id, 2, created_by, 'old-1', 'hello from before' FROM c)
+    INSERT INTO events (conversation_id, seq, pos, kind, actor_id, data)
+    SELECT id, 2, nextval('activity_pos'), 'message.created', created_by, '{"body":"hello from before"}' FROM c
+    RETURNING 1)sql");
+
+  ChatdProcess upgrade({"migrate", "--database-url", db.url()});
+  ASSERT_EQ(upgrade.run_to_exit(), 0) << upgrade.output();
+  EXPECT_EQ(db.query("SELECT count(*) FROM members WHERE NOT muted AND muted_until IS NULL"), "2");
+
+  ChatdProcess now({"--database-url", db.url(), "--listen", "127.0.0.1:0"});
+  ASSERT_TRUE(now.start()) << now.output();
+  HttpClient c(now.port());
+  auto login = c.post("/v1/sessions", {{"username", "before_a"}, {"password", "password-before_a"}});
+  ASSERT_EQ(login.status, 201) << login.body;
+  auto token = login.json().value("token", "");
+  auto list = c.get("/v1/conversations", token).json()["conversations"];
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].value("muted", true), false);
+  auto id = list[0].value("id", 0LL);
+  auto history = c.get("/v1/conversations/" + std::to_string(id) + "/messages", token).json()["messages"];
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].value("body", ""), "hello from before");
+  // The log goes on where it stopped.
+  auto sent = c.post("/v1/conversations/" + std::to_string(id) + "/messages",
+                     {{"client_msg_id", "new-1"}, {"body", "and after"}}, token);
+  ASSERT_EQ(sent.status, 201) << sent.body;
+  EXPECT_EQ(sent.json()["message"].value("seq", 0LL), 3);
+  fs::remove_all(dir);
+}
+
 TEST(Migrations, TwoInstancesMigratingAtOnceApplyEachFileOnce) {
   TestDatabase db;
   std::vector<std::unique_ptr<ChatdProcess>> procs;

@@ -95,8 +95,16 @@ class MemoryLog final : public realtime::LogReader {
     out.erase(user);
     return {out.begin(), out.end()};
   }
+  std::optional<model::MemberState> standing(model::ConversationId id, model::UserId user) override {
+    if (!members[id].count(user)) return std::nullopt;
+    model::MemberState s;
+    s.conversation = id;
+    s.muted = muted.count({id, user}) > 0;
+    return s;
+  }
 
   std::map<model::ConversationId, std::vector<model::Event>> logs;
+  std::set<std::pair<model::ConversationId, model::UserId>> muted;
   std::map<model::ConversationId, std::set<model::UserId>> members;
   std::set<model::ConversationId> failing;
   std::atomic<int> reads{0}, member_reads{0};

@@ -196,4 +196,26 @@ TEST_F(FanOutTest, PresenceGoesToTheUsersContacts) {
   EXPECT_TRUE(stranger->frames.empty());
 }
 
+TEST_F(FanOutTest, AStandingChangeGoesToTheUsersOwnDevicesOnly) {
+  log.members[1] = {10, 11};
+  log.muted.insert({1, 10});
+  auto phone = connect(10), laptop = connect(10), other = connect(11);
+  auto f = make();
+  f->signal(Notice::standing(1, 10));
+  run(*f);
+  for (auto* device : {phone.get(), laptop.get()}) {
+    ASSERT_EQ(device->frames.size(), 1u);
+    auto frame = nlohmann::json::parse(device->frames[0]);
+    EXPECT_EQ(frame["type"], "conversation_state");
+    EXPECT_EQ(frame["conversation_id"], 1);
+    EXPECT_EQ(frame["muted"], true);
+    EXPECT_EQ(frame["state"], "inbox");
+  }
+  EXPECT_TRUE(other->frames.empty());
+  // Not a member any more: nothing (member.removed has told them).
+  f->signal(Notice::standing(1, 12));
+  run(*f);
+  EXPECT_EQ(phone->frames.size(), 1u);
+}
+
 }  // namespace

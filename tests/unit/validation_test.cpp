@@ -101,3 +101,19 @@ TEST(Time, FormatsRfc3339WithMillisecondsInUtc) {
   EXPECT_EQ(chatd::format_rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(chatd::format_rfc3339_ms(1795600800123), "2026-11-25T10:00:00.123Z");
 }
+
+TEST(Validation, TimestampsAreRfc3339OnARealCalendarDay) {
+  using chatd::domain::timestamp_problem;
+  for (const char* ok : {"2026-12-24T18:00:00Z", "2026-12-24T18:00:00.123Z", "2024-02-29T00:00:00+05:30",
+                         "1970-01-01T00:00:00-00:00", "9999-12-31T23:59:59.999999999Z"}) {
+    EXPECT_EQ(timestamp_problem(ok), "") << ok;
+  }
+  for (const char* bad : {"", "tomorrow", "2026-12-24", "2026-12-24T18:00:00", "2026-12-24 18:00:00Z",
+                          "2026-02-29T00:00:00Z", "2026-04-31T00:00:00Z", "2026-13-01T00:00:00Z",
+                          "2026-12-24T24:00:00Z", "2026-12-24T18:60:00Z", "2026-12-24T18:00:60Z",
+                          "2026-12-24T18:00:00.Z", "2026-12-24T18:00:00+0100", "2026-12-24T18:00:00+24:00",
+                          "1969-12-31T23:59:59Z", "2026-12-24T18:00:00Zjunk", "2026-12-24T18:00:00.1234567890Z",
+                          "2026-12-24t18:00:00z"}) {
+    EXPECT_NE(timestamp_problem(bad), "") << bad;
+  }
+}

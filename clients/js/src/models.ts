@@ -41,7 +41,22 @@ export interface Conversation {
   read_seq: Seq;
   unread_count: number;
   last_message: Message | null;
+  /** The caller's own standing (v1.1). */
+  role: Role;
+  state: "inbox" | "request";
+  muted: boolean;
+  /** When the mute ends; null when muted until unmuted, or not muted. */
+  muted_until: string | null;
   members?: Member[];
+}
+
+/** The `conversation_state` frame: the caller's standing changed (on any of their devices). */
+export interface ConversationState {
+  conversation_id: ConversationId;
+  state: "inbox" | "request";
+  muted: boolean;
+  muted_until: string | null;
+  role: Role;
 }
 
 export type EventKind =

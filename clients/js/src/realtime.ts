@@ -4,7 +4,7 @@
 // once and in seq order per conversation, and keeps an outbox of sends that
 // are retried with the same client_msg_id until acknowledged.
 import { ChatdError } from "./errors.js";
-import type { ChatEvent, ConversationId, Message, Seq, UserId } from "./models.js";
+import type { ChatEvent, ConversationId, ConversationState, Message, Seq, UserId } from "./models.js";
 import { type KeyValueStorage, MemoryStorage } from "./storage.js";
 
 export type ConnectionState = "connecting" | "open" | "syncing" | "live" | "offline";
@@ -59,6 +59,8 @@ type Listeners = {
   typing: (conversation: ConversationId, user: UserId) => void;
   read: (conversation: ConversationId, user: UserId, seq: Seq) => void;
   presence: (user: UserId, online: boolean) => void;
+  /** The user's own standing in a conversation changed (mute, role), from any device. */
+  conversationState: (state: ConversationState) => void;
   error: (error: ChatdError) => void;
 };
 
@@ -92,6 +94,7 @@ export class ChatdRealtime {
     typing: new Set(),
     read: new Set(),
     presence: new Set(),
+    conversationState: new Set(),
     error: new Set(),
   };
 
@@ -390,6 +393,7 @@ export class ChatdRealtime {
       return this.emit("read", frame["conversation_id"] as ConversationId, frame["user_id"] as UserId, frame["seq"] as Seq);
     }
     if (type === "presence") return this.emit("presence", frame["user_id"] as UserId, frame["online"] as boolean);
+    if (type === "conversation_state") return this.emit("conversationState", frame as unknown as ConversationState);
     const id = frame["id"];
     if (typeof id === "number") {
       const w = this.waiters.get(id);

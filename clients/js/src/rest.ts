@@ -111,6 +111,19 @@ export class ChatdRest {
       role,
     }).then((r) => r.conversation);
   }
+  /** Mutes for the caller until `until` (RFC 3339), or until unmuted. */
+  mute(id: ConversationId, until?: string): Promise<Conversation> {
+    return this.call<{ conversation: Conversation }>(
+      "PUT",
+      `/v1/conversations/${id}/mute`,
+      until !== undefined ? { until } : undefined,
+    ).then((r) => r.conversation);
+  }
+  unmute(id: ConversationId): Promise<Conversation> {
+    return this.call<{ conversation: Conversation }>("DELETE", `/v1/conversations/${id}/mute`).then(
+      (r) => r.conversation,
+    );
+  }
   removeMember(id: ConversationId, user: UserId): Promise<void> {
     return this.call<void>("DELETE", `/v1/conversations/${id}/members/${user}`);
   }

@@ -19,6 +19,8 @@ class ConversationsHandler {
   Task<Response> add_member(Call call);
   Task<Response> remove_member(Call call);
   Task<Response> set_role(Call call);
+  Task<Response> mute(Call call);
+  Task<Response> unmute(Call call);
   Task<Response> read(Call call);
 
  private:

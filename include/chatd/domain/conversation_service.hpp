@@ -58,6 +58,12 @@ class ConversationService {
   // owner becomes admin). Each change is a member.updated event.
   Task<Expected<model::ConversationView>> set_role(model::UserId me, model::ConversationId id,
                                                    model::UserId user, std::string role);
+  // Mutes the conversation for the caller until `until` (RFC 3339), or until
+  // unmuted; an `until` already past is no mute. The caller's devices hear
+  // of it (conversation_state).
+  Task<Expected<model::ConversationView>> mute(model::UserId me, model::ConversationId id,
+                                               std::optional<std::string> until);
+  Task<Expected<model::ConversationView>> unmute(model::UserId me, model::ConversationId id);
   Task<Expected<model::Seq>> mark_read(model::UserId me, model::ConversationId id,
                                        model::Seq seq);
 

@@ -22,6 +22,9 @@ class EventPublisher {
   virtual void read_moved(model::ConversationId id, model::UserId user, model::Seq seq) = 0;
   virtual void typing(model::ConversationId id, model::UserId user) = 0;
   virtual void token_revoked(const std::string& token_hash) = 0;
+  // The user's own standing in the conversation (role, mute) changed: their
+  // devices hear of it (the conversation_state frame).
+  virtual void standing_changed(model::ConversationId, model::UserId) {}
 };
 
 // For tools and tests that run services without live delivery.

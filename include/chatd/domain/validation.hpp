@@ -24,6 +24,10 @@ std::string message_body_problem(std::string_view body);   // 1..4000 characters
 std::string client_msg_id_problem(std::string_view id);    // 1..64 visible ASCII
 std::string emoji_problem(std::string_view emoji);         // 1..64 bytes, no space/control
 std::string title_problem(std::string_view title);         // 1..100 characters
+// An RFC 3339 date-time with a zone (`2026-12-24T18:00:00Z`,
+// `2026-12-24T19:00:00.5+01:00`; `T` and `Z` in upper case), a real
+// calendar day, years 1970..9999.
+std::string timestamp_problem(std::string_view text);
 
 constexpr int kDefaultPageLimit = 50;
 constexpr int kMaxPageLimit = 200;

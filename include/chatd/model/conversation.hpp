@@ -63,8 +63,22 @@ struct ConversationView {
   Seq read_seq = 0;
   std::int64_t unread_count = 0;
   std::optional<std::string> last_message_json;
+  // The caller's own standing (v1.1): role, and a mute that has not expired
+  // (muted_until: none when muted until unmuted, or not muted).
+  Role role = Role::member;
+  bool muted = false;
+  std::optional<std::string> muted_until;
   std::int64_t activity_key = 0;  // for list cursors
   std::vector<Member> members;    // filled for single-conversation reads
+};
+
+// What a user's own devices hear when their standing in a conversation
+// changes (the conversation_state frame).
+struct MemberState {
+  ConversationId conversation = 0;
+  Role role = Role::member;
+  bool muted = false;
+  std::optional<std::string> muted_until;
 };
 
 struct Block {

@@ -19,6 +19,8 @@ Frame event_frame(const model::Event& event);
 Frame read_frame(model::ConversationId conversation, model::UserId user, model::Seq seq);
 Frame typing_frame(model::ConversationId conversation, model::UserId user);
 Frame presence_frame(model::UserId user, bool online);
+// To the user's own devices: their standing in a conversation changed.
+Frame conversation_state_frame(const model::MemberState& state);
 
 // Answers to client frames; `id` is echoed when not null.
 Frame error_frame(const nlohmann::json& id, const Error& error);

@@ -59,6 +59,7 @@ class Hub final : public domain::EventPublisher {
   void read_moved(model::ConversationId id, model::UserId user, model::Seq seq) override;
   void typing(model::ConversationId id, model::UserId user) override;
   void token_revoked(const std::string& token_hash) override;
+  void standing_changed(model::ConversationId id, model::UserId user) override;
 
  private:
   void on_message(const std::string& text);

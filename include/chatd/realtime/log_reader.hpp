@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@ class LogReader {
   virtual std::vector<model::UserId> member_ids(model::ConversationId id) = 0;
   // Everyone who shares a conversation with the user.
   virtual std::vector<model::UserId> contacts(model::UserId user) = 0;
+  // The user's role and mute in the conversation; none when not a member.
+  virtual std::optional<model::MemberState> standing(model::ConversationId id, model::UserId user) = 0;
 };
 
 // The database-backed reader. It owns one connection outside the request
@@ -35,6 +38,7 @@ class StoreLogReader final : public LogReader {
   store::Page<model::Event> events(model::ConversationId id, model::Seq after, int limit) override;
   std::vector<model::UserId> member_ids(model::ConversationId id) override;
   std::vector<model::UserId> contacts(model::UserId user) override;
+  std::optional<model::MemberState> standing(model::ConversationId id, model::UserId user) override;
 
  private:
   std::unique_ptr<store::Connection> db_;

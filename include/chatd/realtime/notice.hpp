@@ -6,6 +6,7 @@
 //   t:<conversation>:<user>        typing
 //   p:<user>:<0|1>                 the user's status across instances changed
 //   x:<token hash>                 a session token was revoked
+//   s:<conversation>:<user>        the user's standing (role, mute) there changed
 #pragma once
 
 #include <optional>
@@ -18,7 +19,7 @@
 namespace chatd::realtime {
 
 struct Notice {
-  enum class Kind { events, read, typing, presence, revoked };
+  enum class Kind { events, read, typing, presence, revoked, standing };
   Kind kind = Kind::events;
   model::ConversationId conversation = 0;
   model::UserId user = 0;
@@ -32,6 +33,7 @@ struct Notice {
   static Notice typing(model::ConversationId c, model::UserId user);
   static Notice presence(model::UserId user, bool online);
   static Notice revoked(std::string token_hash);
+  static Notice standing(model::ConversationId c, model::UserId user);
 
   bool operator==(const Notice&) const = default;
 };

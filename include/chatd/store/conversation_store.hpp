@@ -59,6 +59,12 @@ class ConversationStore {
   // admin, else member; none when nobody else is left.
   std::optional<model::UserId> successor(model::ConversationId id, model::UserId leaving);
   std::int64_t member_count(model::ConversationId id);
+  // Mutes (until `until`, an RFC 3339 time the caller checked, or until
+  // unmuted when none) or unmutes the member.
+  void set_mute(model::ConversationId id, model::UserId user, bool muted,
+                const std::optional<std::string>& until);
+  // The member's role and the mute in force now; none when not a member.
+  std::optional<model::MemberState> standing(model::ConversationId id, model::UserId user);
   // Moves the read marker forward only; returns the marker after the call.
   model::Seq mark_read(model::ConversationId id, model::UserId user, model::Seq seq);
 

@@ -58,6 +58,12 @@ struct RoleChange {
 };
 Expected<RoleChange> parse_role_change(const Json& object);
 
+// PUT /v1/conversations/{id}/mute (an empty body: until unmuted)
+struct Mute {
+  std::optional<std::string> until;
+};
+Expected<Mute> parse_mute(const Json& object);
+
 // POST /v1/conversations/{id}/read, and the `read` frame (with conversation_id).
 struct ReadMark {
   model::Seq seq = 0;
