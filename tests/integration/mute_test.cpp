@@ -71,7 +71,9 @@ TEST_F(Mute, DeliveryIsUnchangedWhileMuted) {
   WsClient ws(server_->port(), b.token);
   ASSERT_TRUE(ws.connected());
   ASSERT_EQ(send(a, id, "m1", "still delivered").status, 201);
-  auto e = ws.read_until([](const Json& f) { return f.value("type", "") == "event"; });
+  auto e = ws.read_until([](const Json& f) {
+    return f.value("type", "") == "event" && f["event"].value("kind", "") == "message.created";
+  });
   ASSERT_TRUE(e);
   EXPECT_EQ((*e)["event"]["data"].value("body", ""), "still delivered");
   EXPECT_EQ(conversation(b, id).value("unread_count", 0), 1);
