@@ -202,12 +202,9 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
   // Reconnect storms: beyond the handshake rate, answer 503 before any work.
   std::chrono::milliseconds wait{0};
   if (!gw.accept_rate->try_take(&wait)) {
-    auto res = http::error_response(Error::unavailable("too many new connections, retry shortly"));
-    auto seconds = std::max<long>(1, static_cast<long>((wait.count() + 999) / 1000));
-    for (auto& [name, value] : res.headers) {
-      if (name == "Retry-After") value = std::to_string(seconds);
-    }
-    co_await refuse(conn, std::move(res), req.version());
+    Error busy = Error::unavailable("too many new connections, retry shortly");
+    busy.retry_after_ms = wait.count();  // Retry-After, rounded up to whole seconds
+    co_await refuse(conn, http::error_response(busy), req.version());
     co_return;
   }
 
