@@ -26,8 +26,14 @@ Task<Response> ConversationsHandler::create(Call call) {
 Task<Response> ConversationsHandler::list(Call call) {
   auto limit = domain::parse_limit(call.request.query_param("limit"));
   if (!limit) co_return error_response(limit.error());
-  auto page =
-      co_await conversations_.list(call.caller.id, *limit, call.request.query_param("cursor"));
+  using Folder = domain::ConversationService::Folder;
+  auto folder_text = call.request.query_param("folder").value_or("inbox");
+  if (folder_text != "inbox" && folder_text != "requests") {
+    co_return error_response(Error::invalid("folder must be \"inbox\" or \"requests\""));
+  }
+  auto folder = folder_text == "requests" ? Folder::requests : Folder::inbox;
+  auto page = co_await conversations_.list(call.caller.id, folder, *limit,
+                                           call.request.query_param("cursor"));
   if (!page) co_return error_response(page.error());
   Json items = Json::array();
   for (const auto& v : page->items) items.push_back(to_json(v, false));
@@ -108,6 +114,22 @@ Task<Response> ConversationsHandler::unmute(Call call) {
   auto view = co_await conversations_.unmute(call.caller.id, *id);
   if (!view) co_return error_response(view.error());
   co_return json_response(200, {{"conversation", to_json(*view, true)}});
+}
+
+Task<Response> ConversationsHandler::accept(Call call) {
+  auto id = call.id("id", "conversation id");
+  if (!id) co_return error_response(id.error());
+  auto view = co_await conversations_.accept(call.caller.id, *id);
+  if (!view) co_return error_response(view.error());
+  co_return json_response(200, {{"conversation", to_json(*view, true)}});
+}
+
+Task<Response> ConversationsHandler::decline(Call call) {
+  auto id = call.id("id", "conversation id");
+  if (!id) co_return error_response(id.error());
+  auto done = co_await conversations_.decline(call.caller.id, *id);
+  if (!done) co_return error_response(done.error());
+  co_return no_content();
 }
 
 Task<Response> ConversationsHandler::read(Call call) {

@@ -68,6 +68,8 @@ void register_routes(http::Dispatcher& d, const Handlers& h) {
   route("POST",   "/v1/users",                      open,    h.users, &UsersHandler::create);
   route("GET",    "/v1/users",                      session, h.users, &UsersHandler::search);
   route("GET",    "/v1/users/me",                   session, h.users, &UsersHandler::me);
+  route("GET",    "/v1/users/me/settings",          session, h.users, &UsersHandler::settings);
+  route("PATCH",  "/v1/users/me/settings",          session, h.users, &UsersHandler::update_settings);
   route("GET",    "/v1/users/me/blocks",            session, h.blocks, &BlocksHandler::list);
   route("PUT",    "/v1/users/me/blocks/{user_id}",  session, h.blocks, &BlocksHandler::block);
   route("DELETE", "/v1/users/me/blocks/{user_id}",  session, h.blocks, &BlocksHandler::unblock);
@@ -85,6 +87,8 @@ void register_routes(http::Dispatcher& d, const Handlers& h) {
   route("DELETE", "/v1/conversations/{id}/members/{user_id}", session, h.conversations, &ConversationsHandler::remove_member);
   route("PATCH",  "/v1/conversations/{id}/members/{user_id}", session, h.conversations, &ConversationsHandler::set_role);
   route("POST",   "/v1/conversations/{id}/read",    session, h.conversations, &ConversationsHandler::read);
+  route("POST",   "/v1/conversations/{id}/accept",  session, h.conversations, &ConversationsHandler::accept);
+  route("POST",   "/v1/conversations/{id}/decline", session, h.conversations, &ConversationsHandler::decline);
   route("PUT",    "/v1/conversations/{id}/mute",    session, h.conversations, &ConversationsHandler::mute);
   route("DELETE", "/v1/conversations/{id}/mute",    session, h.conversations, &ConversationsHandler::unmute);
 

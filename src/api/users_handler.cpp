@@ -38,4 +38,18 @@ Task<Response> UsersHandler::search(Call call) {
   co_return json_response(200, {{"users", std::move(list)}});
 }
 
+Task<Response> UsersHandler::settings(Call call) {
+  auto settings = co_await accounts_.settings(call.caller.id);
+  if (!settings) co_return error_response(settings.error());
+  co_return json_response(200, {{"settings", to_json(*settings)}});
+}
+
+Task<Response> UsersHandler::update_settings(Call call) {
+  auto body = parse_body(call.request, wire::parse_settings_change);
+  if (!body) co_return error_response(body.error());
+  auto settings = co_await accounts_.update_settings(call.caller.id, *body);
+  if (!settings) co_return error_response(settings.error());
+  co_return json_response(200, {{"settings", to_json(*settings)}});
+}
+
 }  // namespace chatd::api

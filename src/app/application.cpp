@@ -23,7 +23,9 @@
 #include "chatd/domain/message_service.hpp"
 #include "chatd/http/dispatcher.hpp"
 #include "chatd/net/server.hpp"
+#include "chatd/net/webhook_client.hpp"
 #include "chatd/net/websocket_gateway.hpp"
+#include "chatd/push/push_worker.hpp"
 #include "chatd/realtime/chat_port.hpp"
 #include "chatd/realtime/client_session.hpp"
 #include "chatd/realtime/hub.hpp"
@@ -154,7 +156,8 @@ int serve(const Config& config) {
   realtime::Presence::Options presence_options;
   presence_options.heartbeat = config.presence_heartbeat;
   realtime::Hub hub(channel, log_reader, presence_db, metrics, {}, presence_options);
-  domain::AccountService accounts(db, cpu, hasher, hub, config.rate_logins);
+  domain::AccountService accounts(db, cpu, hasher, hub, config.rate_logins,
+                                  config.default_dm_policy);
   hub.on_revocations([&accounts](const std::string& h) { accounts.forget_token(h); },
                      [&accounts] { accounts.forget_all_tokens(); });
   domain::ConversationService conversations(db, hub, config.max_group_size);
@@ -169,6 +172,18 @@ int serve(const Config& config) {
   batching.stored = &metrics.counter("chatd_messages_stored_total", "Messages committed.");
   batching.commits = &metrics.counter("chatd_send_commits_total",
                                       "Transactions that committed sends (group commit).");
+  // The push outbox: jobs commit with their messages; workers hand them to the webhook.
+  std::unique_ptr<net::WebhookClient> webhook;
+  std::unique_ptr<push::PushWorker> pusher;
+  if (!config.push_webhook.empty()) {
+    batching.push_delay = config.push_delay;
+    webhook = std::make_unique<net::WebhookClient>(*push::parse_endpoint(config.push_webhook),
+                                                   config.push_timeout);
+    push::PushWorker::Options push_options;
+    push_options.give_up = std::chrono::duration_cast<std::chrono::seconds>(config.push_give_up);
+    push_options.online_expiry = presence_expiry;
+    pusher = std::make_unique<push::PushWorker>(config.database_url, *webhook, metrics, push_options);
+  }
   domain::MessageService messages(db, hub, batching, config.rate_sends);
 
   http::Dispatcher dispatcher(metrics, http::Cors(config.cors_origins));
@@ -218,6 +233,11 @@ int serve(const Config& config) {
     return 1;
   }
   hub.start();
+  if (pusher) {
+    pusher->start();
+    spdlog::info("push: jobs go to {} ({} ms after their message)", config.push_webhook,
+                 config.push_delay.count());
+  }
   // Say "listening" once live delivery hears the other instances too (the
   // migrations just reached the database, so this takes milliseconds);
   // /readyz reports it either way.
@@ -251,6 +271,7 @@ int serve(const Config& config) {
   // Sends still queued commit while the pool stops; announce them before the
   // hub (and its NOTIFY publisher) stops.
   db.stop();
+  if (pusher) pusher->stop();
   hub.stop();
   cpu.stop();
   spdlog::info("chatd stopped");

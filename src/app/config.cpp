@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "chatd/http/cors.hpp"
+#include "chatd/push/endpoint.hpp"
 
 namespace chatd::app {
 
@@ -189,6 +190,31 @@ std::vector<Setting> settings(unsigned cores) {
       {"--max-group-size", "CHATD_MAX_GROUP_SIZE", "256",
        "members a group may hold, its creator included; beyond it 409 group_full",
        integer(&Config::max_group_size, std::size_t{2}, std::size_t{100000})},
+      {"--default-dm-policy", "CHATD_DEFAULT_DM_POLICY", "everyone",
+       "a new user's dm_policy: everyone, requests (non-contacts arrive as message requests) or nobody",
+       [](Config& c, const std::string& v) -> std::string {
+         auto policy = model::dm_policy_from(v);
+         if (!policy) return "must be one of everyone, requests, nobody";
+         c.default_dm_policy = *policy;
+         return "";
+       }},
+      {"--push-webhook", "CHATD_PUSH_WEBHOOK", "(none)",
+       "http:// URL that receives push jobs (the APNs/FCM gateway); none: no push jobs are written",
+       [](Config& c, const std::string& v) -> std::string {
+         auto endpoint = push::parse_endpoint(v);
+         if (!endpoint) return endpoint.error().message;
+         c.push_webhook = v;
+         return "";
+       }},
+      {"--push-delay", "CHATD_PUSH_DELAY", "1s",
+       "how long after its message a push job falls due (a user who reads or is online by then gets none)",
+       duration(&Config::push_delay)},
+      {"--push-timeout", "CHATD_PUSH_TIMEOUT", "5s",
+       "how long one webhook POST may take before it counts as failed and is retried",
+       duration(&Config::push_timeout)},
+      {"--push-give-up", "CHATD_PUSH_GIVE_UP", "24h",
+       "how long a failing push job is retried (1 s doubling to 10 min) before it is dropped and counted failed",
+       duration(&Config::push_give_up)},
       {"--presence-heartbeat", "CHATD_PRESENCE_HEARTBEAT", "3s",
        "how often an instance refreshes its presence row; silent for 5 of these, it counts as gone",
        duration(&Config::presence_heartbeat)},
@@ -229,6 +255,7 @@ bool parse_duration(const std::string& text, std::chrono::milliseconds& out) {
   if (unit == "ms") out = std::chrono::milliseconds(n);
   else if (unit == "s" || unit.empty()) out = std::chrono::seconds(n);
   else if (unit == "m") out = std::chrono::minutes(n);
+  else if (unit == "h") out = std::chrono::hours(n);
   else return false;
   return true;
 }

@@ -38,6 +38,27 @@ void Metrics::gauge(const std::string& name, const std::string& help,
   gauges_[name] = Gauge{help, std::move(read)};
 }
 
+void Metrics::histogram(const std::string& name, const std::string& help,
+                        std::vector<double> buckets) {
+  std::lock_guard lock(mu_);
+  auto& h = histograms_[name];
+  h.help = help;
+  h.buckets.assign(buckets.size(), 0);
+  h.bounds = std::move(buckets);
+}
+
+void Metrics::observe(const std::string& name, double seconds) {
+  std::lock_guard lock(mu_);
+  auto it = histograms_.find(name);
+  if (it == histograms_.end()) return;
+  auto& h = it->second;
+  for (std::size_t i = 0; i < h.bounds.size(); ++i) {
+    if (seconds <= h.bounds[i]) ++h.buckets[i];
+  }
+  ++h.count;
+  h.sum += seconds;
+}
+
 namespace {
 // Label values here are route patterns and methods we produced ourselves, but
 // escape anyway so the exposition stays parseable.
@@ -83,6 +104,14 @@ std::string Metrics::render() const {
   for (const auto& [name, c] : counters_) {
     out << "# HELP " << name << ' ' << c.help << "\n# TYPE " << name << " counter\n"
         << name << ' ' << c.value.load(std::memory_order_relaxed) << '\n';
+  }
+  for (const auto& [name, h] : histograms_) {
+    out << "# HELP " << name << ' ' << h.help << "\n# TYPE " << name << " histogram\n";
+    for (std::size_t i = 0; i < h.bounds.size(); ++i) {
+      out << name << "_bucket{le=\"" << h.bounds[i] << "\"} " << h.buckets[i] << '\n';
+    }
+    out << name << "_bucket{le=\"+Inf\"} " << h.count << '\n'
+        << name << "_sum " << h.sum << '\n' << name << "_count " << h.count << '\n';
   }
   for (const auto& [name, g] : gauges_) {
     out << "# HELP " << name << ' ' << g.help << "\n# TYPE " << name << " gauge\n"

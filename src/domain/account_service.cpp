@@ -33,9 +33,11 @@ Task<Expected<model::User>> AccountService::register_user(
   auto hash_job = [hasher, password](std::size_t) { return hasher->hash(password); };
   std::string hash = co_await run_on<std::string>(cpu_, hash_job);
 
-  auto insert = [username, name, hash](store::Connection& c) {
-    return store::transact(
-        c, [&](store::Transaction& tx) { return store::UserStore(tx).insert(username, name, hash); });
+  auto policy = default_dm_policy_;
+  auto insert = [username, name, hash, policy](store::Connection& c) {
+    return store::transact(c, [&](store::Transaction& tx) {
+      return store::UserStore(tx).insert(username, name, hash, policy);
+    });
   };
   auto user = co_await db_.run<std::optional<model::User>>(insert);
   if (!user) co_return Error::conflict("username_taken", "username is already taken");
@@ -171,6 +173,24 @@ Task<Expected<std::vector<model::User>>> AccountService::search(std::string pref
         store::TxMode::one_statement);
   };
   co_return co_await db_.run<std::vector<model::User>>(query);
+}
+
+Task<Expected<model::Settings>> AccountService::settings(model::UserId me) {
+  co_return co_await update_settings(me, {});
+}
+
+Task<Expected<model::Settings>> AccountService::update_settings(model::UserId me,
+                                                                model::SettingsChange change) {
+  auto job = [me, change](store::Connection& c) {
+    return store::transact(c, [&](store::Transaction& tx) -> Expected<model::Settings> {
+      auto s = store::UserStore(tx).settings(me, change);
+      if (!s) return Error::not_found("no user with id " + std::to_string(me));
+      return *s;
+    }, store::TxMode::one_statement);
+  };
+  auto result = co_await db_.run<Expected<model::Settings>>(job);
+  if (result && change.show_presence) publisher_.presence_shown(me, result->show_presence);
+  co_return result;
 }
 
 }  // namespace chatd::domain

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <limits>
 #include <set>
+#include <string_view>
+#include <tuple>
 
 #include "chatd/domain/permissions.hpp"
 #include "chatd/domain/validation.hpp"
@@ -64,20 +66,41 @@ Task<Expected<CreatedConversation>> ConversationService::create_direct(UserId me
   if (peer == me) co_return Error::invalid("peer_id must be another user");
   Committed committed;
   Committed* out = &committed;
-  auto job = [me, peer, out](store::Connection& c) {
+  bool reopened = false;
+  bool* reopened_out = &reopened;
+  auto job = [me, peer, out, reopened_out](store::Connection& c) {
     return store::transact(c, [&](Transaction& tx) -> Expected<CreatedConversation> {
       ConversationStore convs(tx);
       if (!convs.user_exists(peer)) return user_not_found(peer);
       if (convs.blocked_either_way(me, peer)) return blocked();
-      auto [id, created] = convs.create_direct(me, peer);
-      if (created) *out = {id, 1, 1};
+      ConversationId id = 0;
+      bool created = false;
+      if (auto existing = convs.find_direct(me, peer)) {
+        id = *existing;
+        // Opening it again accepts a request (or a declined one) of mine.
+        auto mine = convs.membership(id, me, false);
+        if (mine && mine->status != model::MemberStatus::inbox) {
+          convs.set_status(id, me, model::MemberStatus::inbox);
+          *reopened_out = true;
+        }
+      } else {
+        auto admission = convs.admission({peer}, me);
+        if (admission.empty()) return user_not_found(peer);
+        auto status = admit(peer, admission[0].policy, admission[0].contact);
+        if (!status) return status.error();
+        std::tie(id, created) = convs.create_direct(me, peer, *status);
+        if (created) *out = {id, 1, 1};
+      }
       auto view = convs.view(id, me);
       if (!view) return conversation_not_found();
       return CreatedConversation{*view, created};
     });
   };
   auto result = co_await db_.run<Expected<CreatedConversation>>(job);
-  if (result) committed.publish(publisher_);
+  if (result) {
+    committed.publish(publisher_);
+    if (reopened) publisher_.standing_changed(result->view.id, me);
+  }
   co_return result;
 }
 
@@ -103,7 +126,13 @@ Task<Expected<CreatedConversation>> ConversationService::create_group(
       if (!unknown.empty()) {
         return Error::invalid("member_ids lists unknown user " + std::to_string(unknown[0]));
       }
-      auto id = convs.create_group(title, me, others);
+      std::vector<UserId> inbox, requested;
+      for (const auto& a : convs.admission(others, me)) {
+        auto status = admit(a.user, a.policy, a.contact);
+        if (!status) return status.error();
+        (*status == model::MemberStatus::inbox ? inbox : requested).push_back(a.user);
+      }
+      auto id = convs.create_group(title, me, inbox, requested);
       *out = {id, 1, 1};
       auto view = convs.view(id, me);
       if (!view) return conversation_not_found();
@@ -115,24 +144,39 @@ Task<Expected<CreatedConversation>> ConversationService::create_group(
   co_return result;
 }
 
-Task<Expected<ConversationPage>> ConversationService::list(UserId me, int limit,
+namespace {
+// A requests-folder cursor carries this suffix, so that one folder's cursor
+// is refused by the other.
+constexpr std::string_view kRequestsCursor = ".r";
+}  // namespace
+
+Task<Expected<ConversationPage>> ConversationService::list(UserId me, Folder folder, int limit,
                                                            std::optional<std::string> cursor) {
   std::int64_t snapshot = 0, key = std::numeric_limits<std::int64_t>::max();
   ConversationId after_id = std::numeric_limits<std::int64_t>::max();
-  if (cursor && !decode_cursor(*cursor, snapshot, key, after_id)) {
-    co_return Error::invalid("cursor is not one this server issued");
+  bool requests = folder == Folder::requests;
+  if (cursor) {
+    std::string_view text = *cursor;
+    bool marked = text.size() > kRequestsCursor.size() &&
+                  text.substr(text.size() - kRequestsCursor.size()) == kRequestsCursor;
+    if (marked) text.remove_suffix(kRequestsCursor.size());
+    if (marked != requests || !decode_cursor(std::string(text), snapshot, key, after_id)) {
+      co_return Error::invalid("cursor is not one this server issued for this folder");
+    }
   }
   bool first_page = !cursor;
-  auto job = [me, limit, first_page, snapshot, key, after_id](store::Connection& c) {
+  auto status = requests ? model::MemberStatus::request : model::MemberStatus::inbox;
+  auto job = [me, status, requests, limit, first_page, snapshot, key, after_id](store::Connection& c) {
     return store::transact(c, [&](Transaction& tx) -> Expected<ConversationPage> {
       ConversationStore convs(tx);
       std::int64_t snap = first_page ? convs.activity_snapshot(me) : snapshot;
-      auto rows = convs.list(me, snap, key, after_id, limit + 1);
+      auto rows = convs.list(me, status, snap, key, after_id, limit + 1);
       ConversationPage page;
       bool more = static_cast<int>(rows.size()) > limit;
       if (more) rows.pop_back();
       if (more && !rows.empty()) {
         page.next_cursor = encode_cursor(snap, rows.back().activity_key, rows.back().id);
+        if (requests) *page.next_cursor += kRequestsCursor;
       }
       page.items = std::move(rows);
       return page;
@@ -191,7 +235,11 @@ Task<Expected<model::ConversationView>> ConversationService::add_member(UserId m
       }
       // Under the conversation lock, so two adds cannot both take the last place.
       if (static_cast<std::size_t>(convs.member_count(id)) >= max) return group_full(max);
-      convs.add_member(id, user, model::Role::member, me);
+      auto admission = convs.admission({user}, me);
+      if (admission.empty()) return user_not_found(user);
+      auto status = admit(user, admission[0].policy, admission[0].contact);
+      if (!status) return status.error();
+      convs.add_member(id, user, model::Role::member, me, *status);
       *out = {id, m->last_seq + 1, m->last_seq + 1};
       return view_or_not_found(convs, id, me);
     });
@@ -309,6 +357,48 @@ Task<Expected<model::ConversationView>> ConversationService::mute(UserId me, Con
 
 Task<Expected<model::ConversationView>> ConversationService::unmute(UserId me, ConversationId id) {
   co_return co_await set_mute(db_, publisher_, me, id, false, std::nullopt);
+}
+
+Task<Expected<model::ConversationView>> ConversationService::accept(UserId me, ConversationId id) {
+  bool changed = false;
+  bool* changed_out = &changed;
+  auto job = [me, id, changed_out](store::Connection& c) {
+    return store::transact(c, [&](Transaction& tx) -> Expected<model::ConversationView> {
+      ConversationStore convs(tx);
+      auto m = convs.membership(id, me, false);
+      if (auto ok = authorize(Action::read, m, me); !ok) return ok.error();
+      // Also on the inbox: an explicit acceptance makes the others contacts.
+      convs.set_status(id, me, model::MemberStatus::inbox);
+      *changed_out = m->status != model::MemberStatus::inbox;
+      return view_or_not_found(convs, id, me);
+    });
+  };
+  auto result = co_await db_.run<Expected<model::ConversationView>>(job);
+  if (result && changed) publisher_.standing_changed(id, me);
+  co_return result;
+}
+
+Task<Expected<Unit>> ConversationService::decline(UserId me, ConversationId id) {
+  bool changed = false;
+  bool* changed_out = &changed;
+  auto job = [me, id, changed_out](store::Connection& c) {
+    return store::transact(c, [&](Transaction& tx) -> Expected<Unit> {
+      ConversationStore convs(tx);
+      auto m = convs.membership(id, me, false);
+      if (auto ok = authorize(Action::read, m, me); !ok) return ok.error();
+      if (m->status == model::MemberStatus::inbox) {
+        return Error::conflict("not_a_request", "this conversation is not a message request");
+      }
+      if (m->status == model::MemberStatus::request) {
+        convs.set_status(id, me, model::MemberStatus::declined);
+        *changed_out = true;
+      }
+      return Unit{};
+    });
+  };
+  auto result = co_await db_.run<Expected<Unit>>(job);
+  if (result && changed) publisher_.standing_changed(id, me);
+  co_return result;
 }
 
 Task<Expected<model::Seq>> ConversationService::mark_read(UserId me, ConversationId id,

@@ -7,6 +7,13 @@ using model::Role;
 
 Error conversation_not_found() { return Error::not_found("conversation not found"); }
 
+Expected<model::MemberStatus> admit(model::UserId user, model::DmPolicy policy, bool contact) {
+  if (contact || policy == model::DmPolicy::everyone) return model::MemberStatus::inbox;
+  if (policy == model::DmPolicy::requests) return model::MemberStatus::request;
+  return Error::forbidden("dm_not_allowed", "user " + std::to_string(user) +
+                                                " accepts conversations from contacts only");
+}
+
 namespace {
 bool moderates(const model::Membership& m) {
   return m.kind == Kind::group && (m.role == Role::owner || m.role == Role::admin);

@@ -125,11 +125,20 @@ void SendBatcher::drain(store::Connection& c) {
 
 namespace {
 
+// What a batch's transaction wrote, for the announcements after its commit.
+struct Written {
+  std::vector<model::Event> events;
+  // Members who accepted a conversation by writing in it.
+  std::vector<std::pair<model::ConversationId, model::UserId>> accepted;
+};
+
 // Checks and appends every request of the batch in the caller's transaction.
 std::vector<Result> send_all(store::Transaction& tx,
                              const std::vector<const store::SendRequest*>& requests,
-                             std::vector<model::Event>& committed) {
-  committed.clear();  // a retried transaction starts over
+                             std::optional<std::chrono::milliseconds> push_delay,
+                             Written& written) {
+  written = {};  // a retried transaction starts over
+  auto& committed = written.events;
   store::MessageStore messages(tx);
   std::vector<model::ConversationId> ids;
   ids.reserve(requests.size());
@@ -140,15 +149,18 @@ std::vector<Result> send_all(store::Transaction& tx,
 
   std::vector<store::NewMessage> appends;
   for (std::size_t i = 0; i < plan.size(); ++i) {
-    if (plan[i].kind == SendPlan::Kind::append) appends.push_back({requests[i], plan[i].seq});
+    if (plan[i].kind != SendPlan::Kind::append) continue;
+    appends.push_back({requests[i], plan[i].seq});
+    if (plan[i].accepts) written.accepted.emplace_back(requests[i]->conversation, requests[i]->sender);
   }
   std::map<std::pair<model::ConversationId, model::Seq>, model::Message> stored;
   if (!appends.empty()) {
-    for (auto& a : messages.append_all(appends)) {
+    for (auto& a : messages.append_all(appends, push_delay)) {
       stored.emplace(std::make_pair(a.message.conversation_id, a.message.seq),
                      std::move(a.message));
       committed.push_back(std::move(a.event));
     }
+    messages.accept_by_writing(written.accepted);
   }
 
   std::vector<Result> out;
@@ -183,12 +195,14 @@ void SendBatcher::run(store::Connection& c, Batch& batch) {
   for (const auto& p : batch) requests.push_back(&p->request);
 
   std::vector<Result> results;
-  std::vector<model::Event> committed;
+  Written written;
+  const auto& committed = written.events;
   std::exception_ptr failure;
   try {
     // Rejections do not roll the batch back: they wrote nothing.
-    results = store::transact(
-        c, [&](store::Transaction& tx) { return send_all(tx, requests, committed); });
+    results = store::transact(c, [&](store::Transaction& tx) {
+      return send_all(tx, requests, opt_.push_delay, written);
+    });
   } catch (...) {
     failure = std::current_exception();
   }
@@ -213,6 +227,7 @@ void SendBatcher::run(store::Connection& c, Batch& batch) {
     // Live delivery hears of the messages only once they are durable, and
     // gets their content with them.
     if (!committed.empty()) publisher_.events_committed(committed);
+    for (const auto& [conv, user] : written.accepted) publisher_.standing_changed(conv, user);
     // A retry answers with a stored message. If its first attempt failed in
     // doubt but did commit, nobody announced it: announce a reference now
     // (delivery reads the log from its own position, so a repeat is free).

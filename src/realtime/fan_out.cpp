@@ -281,14 +281,20 @@ void FanOut::send_to(const std::unordered_set<UserId>& users, UserId except, con
 
 void FanOut::handle(const Notice& n) {
   switch (n.kind) {
+    // The member's settings and standing are read now, not when the notice
+    // was sent: a switch also holds for notices already on their way.
     case Notice::Kind::read: {
+      auto privacy = reader_.privacy(n.conversation, n.user);
+      if (!privacy || !privacy->accepted || !privacy->read_receipts) return;
       auto& who = members(n.conversation, states_[n.conversation]);
       send_to(who, n.user, read_frame(n.conversation, n.user, n.to));
       break;
     }
     case Notice::Kind::typing: {
+      // Only members, and none who has not accepted (a request) yet.
+      auto privacy = reader_.privacy(n.conversation, n.user);
+      if (!privacy || !privacy->accepted) return;
       auto& who = members(n.conversation, states_[n.conversation]);
-      if (!who.count(n.user)) return;  // only members may type
       send_to(who, n.user, typing_frame(n.conversation, n.user));
       break;
     }
@@ -301,6 +307,16 @@ void FanOut::handle(const Notice& n) {
     }
     case Notice::Kind::presence: {
       auto contacts = reader_.contacts(n.user);
+      std::unordered_set<UserId> to(contacts.begin(), contacts.end());
+      send_to(to, n.user, presence_frame(n.user, n.online));
+      break;
+    }
+    case Notice::Kind::visibility: {
+      // Only a user who is connected looks different: hidden, the audience
+      // hears "offline" once (it must not keep showing them online); shown
+      // again, "online". An absent user's audience already sees them offline.
+      if (!reader_.online(n.user)) return;
+      auto contacts = reader_.contacts(n.user, true);
       std::unordered_set<UserId> to(contacts.begin(), contacts.end());
       send_to(to, n.user, presence_frame(n.user, n.online));
       break;

@@ -37,7 +37,8 @@ Frame presence_frame(model::UserId user, bool online) {
 Frame conversation_state_frame(const model::MemberState& s) {
   return of(Json{{"type", "conversation_state"},
                  {"conversation_id", s.conversation},
-                 {"state", "inbox"},
+                 {"state", s.status == model::MemberStatus::inbox ? "inbox" : "request"},
+                 {"declined", s.status == model::MemberStatus::declined},
                  {"muted", s.muted},
                  {"muted_until", s.muted_until ? Json(*s.muted_until) : Json(nullptr)},
                  {"role", model::to_string(s.role)}});

@@ -109,6 +109,10 @@ void Hub::standing_changed(ConversationId id, UserId user) {
   channel_.publish(encode(Notice::standing(id, user)));
 }
 
+void Hub::presence_shown(UserId user, bool shown) {
+  channel_.publish(encode(Notice::visibility(user, shown)));
+}
+
 void Hub::token_revoked(const std::string& token_hash) {
   channel_.publish(encode(Notice::revoked(token_hash)));
 }

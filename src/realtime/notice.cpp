@@ -36,6 +36,12 @@ Notice Notice::standing(model::ConversationId c, model::UserId user) {
   return n;
 }
 
+Notice Notice::visibility(model::UserId user, bool shown) {
+  Notice n;
+  n.kind = Kind::visibility, n.user = user, n.online = shown;
+  return n;
+}
+
 namespace {
 std::string join(char tag, std::initializer_list<std::int64_t> numbers) {
   std::string out(1, tag);
@@ -70,6 +76,7 @@ std::string encode(const Notice& n) {
     case Notice::Kind::presence: return join('p', {n.user, n.online ? 1 : 0});
     case Notice::Kind::revoked: return "x:" + n.token_hash;
     case Notice::Kind::standing: return join('s', {n.conversation, n.user});
+    case Notice::Kind::visibility: return join('v', {n.user, n.online ? 1 : 0});
   }
   return {};
 }
@@ -95,6 +102,9 @@ std::optional<Notice> decode(std::string_view text) {
     case 's':
       if (!numbers(text, 2, v)) return std::nullopt;
       return Notice::standing(v[0], v[1]);
+    case 'v':
+      if (!numbers(text, 2, v) || v[1] > 1) return std::nullopt;
+      return Notice::visibility(v[0], v[1] == 1);
     case 'x':
       // A token hash is hex; anything else is not ours.
       for (char c : text) {

@@ -24,9 +24,16 @@ std::vector<model::UserId> StoreLogReader::member_ids(model::ConversationId id) 
       store::TxMode::one_statement);
 }
 
-std::vector<model::UserId> StoreLogReader::contacts(model::UserId user) {
+std::vector<model::UserId> StoreLogReader::contacts(model::UserId user, bool even_hidden) {
   return store::transact(
-      *db_, [&](store::Transaction& tx) { return store::ConversationStore(tx).contacts(user); },
+      *db_,
+      [&](store::Transaction& tx) { return store::ConversationStore(tx).contacts(user, even_hidden); },
+      store::TxMode::one_statement);
+}
+
+bool StoreLogReader::online(model::UserId user) {
+  return store::transact(
+      *db_, [&](store::Transaction& tx) { return store::ConversationStore(tx).has_socket(user); },
       store::TxMode::one_statement);
 }
 
@@ -34,6 +41,13 @@ std::optional<model::MemberState> StoreLogReader::standing(model::ConversationId
                                                            model::UserId user) {
   return store::transact(
       *db_, [&](store::Transaction& tx) { return store::ConversationStore(tx).standing(id, user); },
+      store::TxMode::one_statement);
+}
+
+std::optional<store::MemberPrivacy> StoreLogReader::privacy(model::ConversationId id,
+                                                           model::UserId user) {
+  return store::transact(
+      *db_, [&](store::Transaction& tx) { return store::ConversationStore(tx).privacy(id, user); },
       store::TxMode::one_statement);
 }
 

@@ -10,8 +10,7 @@ using model::UserId;
 
 namespace {
 
-constexpr Statement kMembership{"conv_membership", R"sql(
-SELECT c.id, c.kind, m.role, c.last_seq, m.read_seq
+constexpr Statement kMembership{"conv_membership", "SELECT " CHATD_MEMBERSHIP_COLUMNS("c", "m") R"sql(
 FROM conversations c JOIN members m ON m.conversation_id = c.id AND m.user_id = $2
 WHERE c.id = $1)sql"};
 
@@ -49,8 +48,36 @@ VALUES ('group', $1, nextval('activity_pos'), $2)
 RETURNING id)sql"};
 
 constexpr Statement kInsertMembers{"conv_insert_members", R"sql(
-INSERT INTO members (conversation_id, user_id, role)
-SELECT $1, u, $3 FROM unnest($2::bigint[]) AS u)sql"};
+INSERT INTO members (conversation_id, user_id, role, state)
+SELECT $1, u, $3, $4 FROM unnest($2::bigint[]) AS u)sql"};
+
+// Whether each user admits the actor (API.md, settings): their dm_policy and
+// whether the actor is their contact, i.e. shares a conversation that the
+// user has accepted (created it, accepted it, or wrote in it). Derived from
+// the data each time; only looked for when the policy is not `everyone`.
+constexpr Statement kAdmission{"conv_admission", R"sql(
+SELECT u.id, u.dm_policy,
+       u.dm_policy = 'everyone' OR EXISTS (
+         SELECT 1 FROM members mu
+         JOIN members mx ON mx.conversation_id = mu.conversation_id AND mx.user_id = $2
+         JOIN conversations c ON c.id = mu.conversation_id
+         WHERE mu.user_id = u.id
+           AND (c.created_by = u.id OR mu.accepted_at IS NOT NULL
+                OR EXISTS (SELECT 1 FROM messages x
+                           WHERE x.conversation_id = mu.conversation_id AND x.sender_id = u.id)))
+FROM users u WHERE u.id = ANY($1::bigint[]) ORDER BY u.id)sql"};
+
+// A member's new standing; becoming `inbox` records an explicit acceptance.
+constexpr Statement kSetStatus{"conv_set_status", R"sql(
+UPDATE members SET state = $3,
+       accepted_at = CASE WHEN $3 = 'inbox' THEN coalesce(accepted_at, now()) ELSE accepted_at END
+WHERE conversation_id = $1 AND user_id = $2)sql"};
+
+// What fan-out may relay about a member: none when not a member.
+constexpr Statement kPrivacy{"conv_privacy", R"sql(
+SELECT m.state = 'inbox', u.read_receipts
+FROM members m JOIN users u ON u.id = m.user_id
+WHERE m.conversation_id = $1 AND m.user_id = $2)sql"};
 
 constexpr Statement kEventCreated{"conv_event_created", CHATD_BUMP CHATD_INSERT_EVENT R"sql(
 SELECT b.id, b.last_seq, b.activity_pos, 'conversation.created', $2,
@@ -77,8 +104,8 @@ SELECT id, last_seq, activity_pos, 'conversation.updated', $2, jsonb_build_objec
 FROM bump RETURNING )sql" CHATD_EVENT_COLUMNS};
 
 constexpr Statement kAddMember{"conv_add_member", R"sql(
-INSERT INTO members (conversation_id, user_id, role, read_seq)
-VALUES ($1, $2, $3, (SELECT last_seq FROM conversations WHERE id = $1)))sql"};
+INSERT INTO members (conversation_id, user_id, role, read_seq, state)
+VALUES ($1, $2, $3, (SELECT last_seq FROM conversations WHERE id = $1), $4))sql"};
 
 constexpr Statement kRemoveMember{"conv_remove_member",
                                   "DELETE FROM members WHERE conversation_id = $1 AND user_id = $2"};
@@ -86,10 +113,19 @@ constexpr Statement kRemoveMember{"conv_remove_member",
 constexpr Statement kMemberIds{"conv_member_ids",
                                "SELECT user_id FROM members WHERE conversation_id = $1"};
 
+// Who hears the user's presence: members of a conversation where the user is
+// in the inbox (a request's sender hears nothing until it is accepted), both
+// sides showing presence. Read when the notice is delivered, so a switch
+// holds for notices already in flight.
 constexpr Statement kContacts{"conv_contacts", R"sql(
 SELECT DISTINCT other.user_id
-FROM members mine JOIN members other ON other.conversation_id = mine.conversation_id
-WHERE mine.user_id = $1 AND other.user_id <> $1)sql"};
+FROM members mine
+JOIN members other ON other.conversation_id = mine.conversation_id
+JOIN users them ON them.id = other.user_id
+WHERE mine.user_id = $1 AND other.user_id <> $1 AND mine.state = 'inbox' AND them.show_presence
+  AND ($2 OR (SELECT show_presence FROM users WHERE id = $1)))sql"};
+
+constexpr Statement kHasSocket{"conv_has_socket", "SELECT 1 FROM presence WHERE user_id = $1 LIMIT 1"};
 
 constexpr Statement kConversationsOf{"conv_of_user", R"sql(
 SELECT c.id, c.last_seq FROM members m JOIN conversations c ON c.id = m.conversation_id
@@ -135,18 +171,23 @@ RETURNING read_seq)sql"};
   "(SELECT " CHATD_MESSAGE_JSON("x") "::text FROM messages x "                            \
   " WHERE x.conversation_id = c.id ORDER BY x.seq DESC LIMIT 1), " CHATD_MEMBER_STANDING("m")
 
-// A member's role and the mute in force now (columns of standing_from).
+// A member's role, the mute in force now and the state (columns of standing_from).
 #define CHATD_MEMBER_STANDING(m)                                                              \
   m ".role, (" m ".muted AND (" m ".muted_until IS NULL OR " m ".muted_until > now())), "     \
-  "CASE WHEN " m ".muted AND " m ".muted_until > now() THEN chatd_ts(" m ".muted_until) END"
+  "CASE WHEN " m ".muted AND " m ".muted_until > now() THEN chatd_ts(" m ".muted_until) END, " \
+  m ".state"
 
 constexpr Statement kView{"conv_view", "SELECT " CHATD_VIEW_COLUMNS R"sql(, c.activity_pos
 FROM conversations c JOIN members m ON m.conversation_id = c.id AND m.user_id = $2
 WHERE c.id = $1)sql"};
 
-constexpr Statement kMembers{
-    "conv_members",
-    "SELECT user_id, role, read_seq FROM members WHERE conversation_id = $1 ORDER BY user_id"};
+// The members as reader $2 sees them: another member's read marker only when
+// that member shows receipts and has accepted the conversation.
+constexpr Statement kMembers{"conv_members", R"sql(
+SELECT m.user_id, m.role,
+       CASE WHEN m.user_id = $2 OR (m.state = 'inbox' AND u.read_receipts) THEN m.read_seq END
+FROM members m JOIN users u ON u.id = m.user_id
+WHERE m.conversation_id = $1 ORDER BY m.user_id)sql"};
 
 constexpr Statement kSnapshot{"conv_snapshot", R"sql(
 SELECT coalesce(max(c.activity_pos), 0)
@@ -164,18 +205,9 @@ CROSS JOIN LATERAL (
               ELSE (SELECT e.pos FROM events e
                     WHERE e.conversation_id = c.id AND e.pos <= $2
                     ORDER BY e.seq DESC LIMIT 1) END AS key) k
-WHERE m.user_id = $1 AND k.key IS NOT NULL AND (k.key, c.id) < ($3, $4)
+WHERE m.user_id = $1 AND m.state = $6 AND k.key IS NOT NULL AND (k.key, c.id) < ($3, $4)
 ORDER BY k.key DESC, c.id DESC
 LIMIT $5)sql"};
-
-std::string bigint_array(const std::vector<UserId>& ids) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i) out += ',';
-    out += std::to_string(ids[i]);
-  }
-  return out + "}";
-}
 
 constexpr Statement kSetMute{"conv_set_mute", R"sql(
 UPDATE members SET muted = $3, muted_until = CASE WHEN $3 THEN NULLIF($4, '')::timestamptz END
@@ -186,10 +218,11 @@ constexpr Statement kStanding{"conv_standing",
                               "WHERE m.conversation_id = $1 AND m.user_id = $2"};
 
 void standing_from(const pqxx::row& r, int first, model::Role& role, bool& muted,
-                   std::optional<std::string>& until) {
+                   std::optional<std::string>& until, model::MemberStatus& status) {
   role = model::role_from(r[first].as<std::string>()).value_or(model::Role::member);
   muted = r[first + 1].as<bool>();
   if (!r[first + 2].is_null()) until = r[first + 2].as<std::string>();
+  status = model::member_status_from(r[first + 3].as<std::string>()).value_or(model::MemberStatus::inbox);
 }
 
 model::ConversationView view_from(const pqxx::row& r) {
@@ -202,8 +235,8 @@ model::ConversationView view_from(const pqxx::row& r) {
   v.read_seq = r[5].as<std::int64_t>();
   v.unread_count = r[6].as<std::int64_t>();
   if (!r[7].is_null()) v.last_message_json = r[7].as<std::string>();
-  standing_from(r, 8, v.role, v.muted, v.muted_until);
-  v.activity_key = r[11].as<std::int64_t>();
+  standing_from(r, 8, v.role, v.muted, v.muted_until, v.status);
+  v.activity_key = r[12].as<std::int64_t>();
   return v;
 }
 
@@ -224,7 +257,7 @@ bool ConversationStore::user_exists(UserId user) {
 
 std::vector<UserId> ConversationStore::unknown_users(const std::vector<UserId>& users) {
   std::vector<UserId> out;
-  for (const auto& row : tx_of(tx_).exec(kUnknownUsers, bigint_array(users))) {
+  for (const auto& row : tx_of(tx_).exec(kUnknownUsers, int_array<UserId>(users))) {
     out.push_back(row[0].as<std::int64_t>());
   }
   return out;
@@ -234,27 +267,47 @@ bool ConversationStore::blocked_either_way(UserId a, UserId b) {
   return !tx_of(tx_).exec(kBlocked, a, b).empty();
 }
 
-std::pair<ConversationId, bool> ConversationStore::create_direct(UserId creator, UserId peer) {
+namespace {
+// One direct conversation per pair, by construction: the key under a unique constraint.
+std::string direct_key(UserId a, UserId b) {
+  return std::to_string(std::min(a, b)) + ":" + std::to_string(std::max(a, b));
+}
+}  // namespace
+
+std::optional<ConversationId> ConversationStore::find_direct(UserId a, UserId b) {
+  auto r = tx_of(tx_).exec(kFindDirect, direct_key(a, b));
+  if (r.empty()) return std::nullopt;
+  return r[0][0].as<std::int64_t>();
+}
+
+std::pair<ConversationId, bool> ConversationStore::create_direct(UserId creator, UserId peer,
+                                                                 model::MemberStatus peer_status) {
   auto& tx = tx_of(tx_);
-  std::string key = std::to_string(std::min(creator, peer)) + ":" +
-                    std::to_string(std::max(creator, peer));
+  std::string key = direct_key(creator, peer);
   // Waits for a concurrent creator of the same pair, then finds its row.
   auto inserted = tx.exec(kInsertDirect, key, creator);
   if (inserted.empty()) {
     return {tx.exec(kFindDirect, key)[0][0].as<std::int64_t>(), false};
   }
   ConversationId id = inserted[0][0].as<std::int64_t>();
-  tx.exec(kInsertMembers, id, bigint_array({creator, peer}), std::string("member"));
+  const std::string member = "member";
+  tx.exec(kInsertMembers, id, int_array<UserId>({creator}), member, std::string("inbox"));
+  tx.exec(kInsertMembers, id, int_array<UserId>({peer}), member, std::string(model::to_string(peer_status)));
   tx.exec(kEventCreated, id, creator);
   return {id, true};
 }
 
 ConversationId ConversationStore::create_group(const std::string& title, UserId creator,
-                                               const std::vector<UserId>& members) {
+                                               const std::vector<UserId>& members,
+                                               const std::vector<UserId>& requested) {
   auto& tx = tx_of(tx_);
   ConversationId id = tx.exec(kInsertGroup, title, creator)[0][0].as<std::int64_t>();
-  tx.exec(kInsertMembers, id, bigint_array({creator}), std::string("owner"));
-  if (!members.empty()) tx.exec(kInsertMembers, id, bigint_array(members), std::string("member"));
+  const std::string inbox = "inbox", member = "member";
+  tx.exec(kInsertMembers, id, int_array<UserId>({creator}), std::string("owner"), inbox);
+  if (!members.empty()) tx.exec(kInsertMembers, id, int_array<UserId>(members), member, inbox);
+  if (!requested.empty()) {
+    tx.exec(kInsertMembers, id, int_array<UserId>(requested), member, std::string("request"));
+  }
   tx.exec(kEventCreated, id, creator);
   return id;
 }
@@ -264,10 +317,11 @@ std::optional<model::ConversationView> ConversationStore::view(ConversationId id
   auto r = tx.exec(kView, id, me);
   if (r.empty()) return std::nullopt;
   auto v = view_from(r[0]);
-  for (const auto& row : tx.exec(kMembers, id)) {
+  for (const auto& row : tx.exec(kMembers, id, me)) {
     v.members.push_back({row[0].as<std::int64_t>(),
                          model::role_from(row[1].as<std::string>()).value_or(model::Role::member),
-                         row[2].as<std::int64_t>()});
+                         row[2].is_null() ? std::nullopt
+                                          : std::optional<model::Seq>(row[2].as<std::int64_t>())});
   }
   return v;
 }
@@ -276,11 +330,13 @@ std::int64_t ConversationStore::activity_snapshot(UserId me) {
   return tx_of(tx_).exec(kSnapshot, me)[0][0].as<std::int64_t>();
 }
 
-std::vector<model::ConversationView> ConversationStore::list(UserId me, std::int64_t snapshot,
+std::vector<model::ConversationView> ConversationStore::list(UserId me, model::MemberStatus folder,
+                                                             std::int64_t snapshot,
                                                              std::int64_t after_key,
                                                              ConversationId after_id, int limit) {
   std::vector<model::ConversationView> out;
-  for (const auto& row : tx_of(tx_).exec(kList, me, snapshot, after_key, after_id, limit)) {
+  for (const auto& row : tx_of(tx_).exec(kList, me, snapshot, after_key, after_id, limit,
+                                         std::string(model::to_string(folder)))) {
     out.push_back(view_from(row));
   }
   return out;
@@ -292,11 +348,15 @@ std::vector<UserId> ConversationStore::member_ids(ConversationId id) {
   return out;
 }
 
-std::vector<UserId> ConversationStore::contacts(UserId user) {
+std::vector<UserId> ConversationStore::contacts(UserId user, bool even_hidden) {
   std::vector<UserId> out;
-  for (const auto& row : tx_of(tx_).exec(kContacts, user)) out.push_back(row[0].as<std::int64_t>());
+  for (const auto& row : tx_of(tx_).exec(kContacts, user, even_hidden)) {
+    out.push_back(row[0].as<std::int64_t>());
+  }
   return out;
 }
+
+bool ConversationStore::has_socket(UserId user) { return !tx_of(tx_).exec(kHasSocket, user).empty(); }
 
 std::vector<std::pair<ConversationId, model::Seq>> ConversationStore::conversations_of(UserId user) {
   std::vector<std::pair<ConversationId, model::Seq>> out;
@@ -317,9 +377,10 @@ int ConversationStore::owner_count(ConversationId id) {
 }
 
 model::Event ConversationStore::add_member(ConversationId id, UserId user, model::Role role,
-                                           UserId actor) {
+                                           UserId actor, model::MemberStatus status) {
   auto& tx = tx_of(tx_);
-  tx.exec(kAddMember, id, user, std::string(model::to_string(role)));
+  tx.exec(kAddMember, id, user, std::string(model::to_string(role)),
+          std::string(model::to_string(status)));
   return event_from(tx.exec(kEventMemberAdded, id, actor, user, std::string(model::to_string(role)))[0]);
 }
 
@@ -360,8 +421,28 @@ std::optional<model::MemberState> ConversationStore::standing(ConversationId id,
   if (r.empty()) return std::nullopt;
   model::MemberState s;
   s.conversation = id;
-  standing_from(r[0], 0, s.role, s.muted, s.muted_until);
+  standing_from(r[0], 0, s.role, s.muted, s.muted_until, s.status);
   return s;
+}
+
+std::vector<Admission> ConversationStore::admission(const std::vector<UserId>& users, UserId actor) {
+  std::vector<Admission> out;
+  for (const auto& row : tx_of(tx_).exec(kAdmission, int_array<UserId>(users), actor)) {
+    out.push_back({row[0].as<std::int64_t>(),
+                   model::dm_policy_from(row[1].as<std::string>()).value_or(model::DmPolicy::everyone),
+                   row[2].as<bool>()});
+  }
+  return out;
+}
+
+void ConversationStore::set_status(ConversationId id, UserId user, model::MemberStatus status) {
+  tx_of(tx_).exec(kSetStatus, id, user, std::string(model::to_string(status)));
+}
+
+std::optional<MemberPrivacy> ConversationStore::privacy(ConversationId id, UserId user) {
+  auto r = tx_of(tx_).exec(kPrivacy, id, user);
+  if (r.empty()) return std::nullopt;
+  return MemberPrivacy{r[0][0].as<bool>(), r[0][1].as<bool>()};
 }
 
 std::int64_t ConversationStore::member_count(ConversationId id) {
@@ -383,7 +464,7 @@ std::vector<HotQuery> message_hot_queries();
 
 std::vector<HotQuery> hot_queries() {
   auto out = message_hot_queries();
-  out.push_back({"my conversations by activity", kList.sql, "bigint, bigint, bigint, bigint, int"});
+  out.push_back({"my conversations by activity", kList.sql, "bigint, bigint, bigint, bigint, int, text"});
   return out;
 }
 

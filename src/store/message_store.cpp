@@ -29,7 +29,7 @@ SELECT id FROM conversations WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE
 // after kLockMany: read committed, so it sees every change committed before
 // the locks were granted (a member removed meanwhile is no longer a member).
 constexpr Statement kSendStates{"msg_send_states", R"sql(
-SELECT r.i, c.id, c.kind, m.role, c.last_seq, m.read_seq,
+SELECT r.i, )sql" CHATD_MEMBERSHIP_COLUMNS("c", "m") R"sql(,
        e.conversation_id, e.seq, e.sender_id, e.deleted,
        CASE WHEN e.seq IS NULL THEN NULL ELSE )sql" CHATD_MESSAGE_JSON("e") R"sql(::text END,
        c.kind = 'direct' AND EXISTS (
@@ -38,11 +38,18 @@ SELECT r.i, c.id, c.kind, m.role, c.last_seq, m.read_seq,
            OR (b.blocker_id = p.user_id AND b.blocked_id = r.uid)
          WHERE p.conversation_id = r.conv AND p.user_id <> r.uid),
        r.reply_to IS NOT NULL AND EXISTS (
-         SELECT 1 FROM messages x WHERE x.conversation_id = r.conv AND x.seq = r.reply_to)
+         SELECT 1 FROM messages x WHERE x.conversation_id = r.conv AND x.seq = r.reply_to),
+       peer.state,
+       CASE WHEN peer.state = 'request' THEN (
+         SELECT count(*) FROM messages x WHERE x.conversation_id = r.conv AND x.sender_id = r.uid)
+       ELSE 0 END
 FROM jsonb_to_recordset($1::jsonb) AS r(i int, conv bigint, uid bigint, cmid text, reply_to bigint)
 LEFT JOIN conversations c ON c.id = r.conv
 LEFT JOIN members m ON m.conversation_id = r.conv AND m.user_id = r.uid
 LEFT JOIN messages e ON e.conversation_id = r.conv AND e.sender_id = r.uid AND e.client_msg_id = r.cmid
+LEFT JOIN LATERAL (
+  SELECT p.state FROM members p
+  WHERE c.kind = 'direct' AND p.conversation_id = r.conv AND p.user_id <> r.uid LIMIT 1) peer ON true
 ORDER BY r.i)sql"};
 
 // Every message of the batch and its message.created event, one statement.
@@ -68,8 +75,20 @@ bump AS (
   UPDATE conversations c SET last_seq = n.seq, activity_pos = n.pos
   FROM (SELECT DISTINCT ON (conversation_id) conversation_id, seq, pos
         FROM ev ORDER BY conversation_id, seq DESC) n
-  WHERE c.id = n.conversation_id)
+  WHERE c.id = n.conversation_id),
+push AS (
+  INSERT INTO push_jobs (user_id, conversation_id, seq, sender_id, created_at, due_at)
+  SELECT m.user_id, i.conversation_id, i.seq, i.sender_id, i.created_at,
+         i.created_at + make_interval(secs => $3::double precision)
+  FROM ins i JOIN members m ON m.conversation_id = i.conversation_id AND m.user_id <> i.sender_id
+  WHERE $2 AND m.state = 'inbox'
+    AND NOT (m.muted AND (m.muted_until IS NULL OR m.muted_until > now())))
 SELECT conversation_id, seq, kind, actor_id, chatd_ts(created_at), data::text FROM ev)sql"};
+
+constexpr Statement kAcceptByWriting{"msg_accept_by_writing", R"sql(
+UPDATE members m SET state = 'inbox', accepted_at = coalesce(m.accepted_at, now())
+FROM jsonb_to_recordset($1::jsonb) AS r(conv bigint, uid bigint)
+WHERE m.conversation_id = r.conv AND m.user_id = r.uid AND m.state <> 'inbox')sql"};
 
 constexpr Statement kEdit{"msg_edit", CHATD_BUMP R"sql(,
 upd AS (
@@ -127,9 +146,9 @@ FROM bump)sql"};
 // snapshot, one round trip). No row: not a member. A row with NULL message
 // columns: a member, no message in range. Bounds: seq in ($3, $4).
 #define CHATD_MEMBER_PAGE(order)                                                        \
-  "WITH mem AS (SELECT c.id, c.kind, m.role, c.last_seq, m.read_seq FROM conversations c " \
+  "WITH mem AS (SELECT " CHATD_MEMBERSHIP_COLUMNS("c", "m") " FROM conversations c "     \
   "JOIN members m ON m.conversation_id = c.id AND m.user_id = $2 WHERE c.id = $1) "       \
-  "SELECT mem.id, mem.kind, mem.role, mem.last_seq, mem.read_seq, p.* FROM mem "          \
+  "SELECT mem.*, p.* FROM mem "                                                           \
   "LEFT JOIN LATERAL (SELECT " CHATD_MESSAGE_COLUMNS("m") " FROM messages m "                  \
   "WHERE m.conversation_id = mem.id AND m.seq > $3 AND m.seq < $4 "                       \
   "ORDER BY m.seq " order " LIMIT $5) p ON true ORDER BY p.seq " order
@@ -139,9 +158,9 @@ constexpr Statement kPageAsc{"msg_page_asc", CHATD_MEMBER_PAGE("ASC")};
 
 // The log after a seq and the reader's membership, likewise.
 constexpr Statement kMemberEvents{"msg_member_events", R"sql(
-WITH mem AS (SELECT c.id, c.kind, m.role, c.last_seq, m.read_seq FROM conversations c
+WITH mem AS (SELECT )sql" CHATD_MEMBERSHIP_COLUMNS("c", "m") R"sql( FROM conversations c
              JOIN members m ON m.conversation_id = c.id AND m.user_id = $2 WHERE c.id = $1)
-SELECT mem.id, mem.kind, mem.role, mem.last_seq, mem.read_seq, e.* FROM mem
+SELECT mem.*, e.* FROM mem
 LEFT JOIN LATERAL ()sql" CHATD_EVENTS_AFTER("mem.id", "$3", "$4") R"sql() e
 ON true ORDER BY e.seq)sql"};
 
@@ -174,14 +193,16 @@ Page<T> page_of(const pqxx::result& r, int limit, int column, Item item) {
 }
 
 // Rows of a member-page statement (kPageDesc, kPageAsc, kMemberEvents):
-// membership in columns 0-4, the item from column 5. No row at all: not a
+// membership in columns 0-5, the item from column 6. No row at all: not a
 // member.
+constexpr int kItemColumn = 6;
+
 template <class T, class Item>
 MemberPage<T> member_page_of(const pqxx::result& r, int limit, Item item) {
   MemberPage<T> out;
   if (r.empty()) return out;
   out.membership = membership_from(r[0]);
-  out.page = page_of<T>(r, limit, 5, item);
+  out.page = page_of<T>(r, limit, kItemColumn, item);
   return out;
 }
 
@@ -196,13 +217,7 @@ std::optional<model::Message> MessageStore::get(ConversationId id, Seq seq) {
 void MessageStore::lock_conversations(std::vector<ConversationId> ids) {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  std::string array = "{";
-  for (auto id : ids) {
-    if (array.size() > 1) array += ',';
-    array += std::to_string(id);
-  }
-  array += '}';
-  tx_of(tx_).exec(kLockMany, array);
+  tx_of(tx_).exec(kLockMany, int_array(ids));
 }
 
 std::vector<SendState> MessageStore::send_states(const std::vector<const SendRequest*>& requests) {
@@ -219,22 +234,17 @@ std::vector<SendState> MessageStore::send_states(const std::vector<const SendReq
   for (const auto& row : tx_of(tx_).exec(kSendStates, input.dump())) {
     auto& s = out.at(row[0].as<std::size_t>());
     if (!row[1].is_null() && !row[3].is_null()) s.membership = membership_from(row, 1);
-    if (!row[7].is_null()) {
-      model::Message m;
-      m.conversation_id = row[6].as<std::int64_t>();
-      m.seq = row[7].as<std::int64_t>();
-      m.sender_id = row[8].as<std::int64_t>();
-      m.deleted = row[9].as<bool>();
-      m.json = row[10].as<std::string>();
-      s.existing = std::move(m);
-    }
-    s.blocked = !row[11].is_null() && row[11].as<bool>();
-    s.reply_exists = row[12].as<bool>();
+    if (!row[8].is_null()) s.existing = message_from(row, 7);
+    s.blocked = !row[12].is_null() && row[12].as<bool>();
+    s.reply_exists = row[13].as<bool>();
+    if (!row[14].is_null()) s.peer = model::member_status_from(row[14].as<std::string>());
+    s.sent_before = row[15].as<std::int64_t>();
   }
   return out;
 }
 
-std::vector<Appended> MessageStore::append_all(const std::vector<NewMessage>& messages) {
+std::vector<Appended> MessageStore::append_all(const std::vector<NewMessage>& messages,
+                                              std::optional<std::chrono::milliseconds> push_delay) {
   auto input = nlohmann::json::array();
   for (const auto& n : messages) {
     const auto& q = *n.request;
@@ -247,7 +257,9 @@ std::vector<Appended> MessageStore::append_all(const std::vector<NewMessage>& me
   }
   std::vector<Appended> out;
   out.reserve(messages.size());
-  for (const auto& row : tx_of(tx_).exec(kAppendMany, input.dump())) {
+  double delay_seconds = push_delay ? static_cast<double>(push_delay->count()) / 1000.0 : 0.0;
+  for (const auto& row :
+       tx_of(tx_).exec(kAppendMany, input.dump(), push_delay.has_value(), delay_seconds)) {
     Appended a;
     a.event = event_from(row);
     // The event's payload is the message as the API shows it.
@@ -259,6 +271,14 @@ std::vector<Appended> MessageStore::append_all(const std::vector<NewMessage>& me
     out.push_back(std::move(a));
   }
   return out;
+}
+
+void MessageStore::accept_by_writing(
+    const std::vector<std::pair<ConversationId, UserId>>& members) {
+  if (members.empty()) return;
+  auto input = nlohmann::json::array();
+  for (const auto& [conv, user] : members) input.push_back({{"conv", conv}, {"uid", user}});
+  tx_of(tx_).exec(kAcceptByWriting, input.dump());
 }
 
 model::Message MessageStore::edit(ConversationId id, Seq seq, const std::string& body,
@@ -299,7 +319,7 @@ MemberPage<model::Message> MessageStore::member_page(ConversationId id, UserId r
   auto r = tx_of(tx_).exec(descending ? kPageDesc : kPageAsc, id, reader, after.value_or(0),
                            before.value_or(std::numeric_limits<Seq>::max()), limit + 1);
   auto out = member_page_of<model::Message>(
-      r, limit, [](const pqxx::row& row) { return message_from(row, 5); });
+      r, limit, [](const pqxx::row& row) { return message_from(row, kItemColumn); });
   if (descending) std::reverse(out.page.items.begin(), out.page.items.end());
   return out;
 }
@@ -308,7 +328,7 @@ MemberPage<model::Event> MessageStore::member_events(ConversationId id, UserId r
                                                      int limit) {
   auto r = tx_of(tx_).exec(kMemberEvents, id, reader, after, limit + 1);
   return member_page_of<model::Event>(r, limit,
-                                      [](const pqxx::row& row) { return event_from(row, 5); });
+                                      [](const pqxx::row& row) { return event_from(row, kItemColumn); });
 }
 
 Page<model::Event> MessageStore::events(ConversationId id, Seq after, int limit) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include <pqxx/pqxx>
 
@@ -68,6 +69,18 @@ struct Transaction::Impl {
   pqxx::transaction_base* base = nullptr;
   std::optional<Tx> tx;
 };
+
+// A PostgreSQL array literal of integers ("{1,2,3}"), for `$n::bigint[]`
+// parameters (libpqxx 6 has no array parameters).
+template <class T>
+std::string int_array(const std::vector<T>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(values[i]);
+  }
+  return out + "}";
+}
 
 // The Tx of a store::Transaction, for repository code.
 inline Tx& tx_of(Transaction& t) { return *t.impl().tx; }

@@ -48,15 +48,6 @@ WITH gone AS (DELETE FROM presence WHERE instance_id = $1 RETURNING user_id),
 removed AS (DELETE FROM chatd_instances WHERE id = $1)
 SELECT DISTINCT user_id FROM gone)sql"};
 
-std::string array_of(const std::vector<model::UserId>& ids) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i) out += ',';
-    out += std::to_string(ids[i]);
-  }
-  return out + "}";
-}
-
 std::vector<model::UserId> ids_of(const pqxx::result& r) {
   std::vector<model::UserId> out;
   out.reserve(r.size());
@@ -76,7 +67,7 @@ bool PresenceStore::heartbeat(InstanceId self) {
 
 std::vector<model::UserId> PresenceStore::offline_elsewhere(const std::vector<model::UserId>& users,
                                                             InstanceId except) {
-  auto arr = array_of(users);
+  auto arr = int_array(users);
   tx_of(tx_).exec(kLockUsers, arr);
   return ids_of(tx_of(tx_).exec(kOfflineElsewhere, arr, except,
                                 static_cast<double>(expiry_.count())));
@@ -92,8 +83,8 @@ std::vector<PresenceChange> PresenceStore::apply(
   if (all.empty()) return {};
   auto alone = offline_elsewhere(all, self);
   std::unordered_set<model::UserId> nowhere_else(alone.begin(), alone.end());
-  if (!on.empty()) tx_of(tx_).exec(kInsert, array_of(on), self);
-  if (!off.empty()) tx_of(tx_).exec(kDelete, array_of(off), self);
+  if (!on.empty()) tx_of(tx_).exec(kInsert, int_array(on), self);
+  if (!off.empty()) tx_of(tx_).exec(kDelete, int_array(off), self);
   // Only where no other live instance holds the user does the status change.
   std::vector<PresenceChange> out;
   for (const auto& [user, online] : changes) {

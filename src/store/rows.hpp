@@ -46,7 +46,10 @@ inline model::Message message_from(const pqxx::row& r, int first = 0) {
   return m;
 }
 
-// Columns: conversation id, kind, role, last_seq, read_seq, starting at `first`.
+// Columns: conversation id, kind, role, last_seq, read_seq, state, starting
+// at `first` (CHATD_MEMBERSHIP_COLUMNS).
+#define CHATD_MEMBERSHIP_COLUMNS(c, m) \
+  c ".id, " c ".kind, " m ".role, " c ".last_seq, " m ".read_seq, " m ".state"
 inline model::Membership membership_from(const pqxx::row& r, int first = 0) {
   model::Membership m;
   m.conversation_id = r[first].as<std::int64_t>();
@@ -54,6 +57,7 @@ inline model::Membership membership_from(const pqxx::row& r, int first = 0) {
   m.role = model::role_from(r[first + 2].as<std::string>()).value_or(model::Role::member);
   m.last_seq = r[first + 3].as<std::int64_t>();
   m.read_seq = r[first + 4].as<std::int64_t>();
+  m.status = model::member_status_from(r[first + 5].as<std::string>()).value_or(model::MemberStatus::inbox);
   return m;
 }
 

@@ -76,6 +76,22 @@ Expected<Mute> parse_mute(const Json& object) {
   return Mute{std::move(*until)};
 }
 
+Expected<model::SettingsChange> parse_settings_change(const Json& object) {
+  model::SettingsChange out;
+  if (auto it = object.find("dm_policy"); it != object.end()) {
+    auto policy = it->is_string() ? model::dm_policy_from(it->get<std::string>()) : std::nullopt;
+    if (!policy) return Error::invalid("dm_policy must be \"everyone\", \"requests\" or \"nobody\"");
+    out.dm_policy = policy;
+  }
+  auto receipts = optional_bool_field(object, "read_receipts");
+  if (!receipts) return receipts.error();
+  out.read_receipts = *receipts;
+  auto presence = optional_bool_field(object, "show_presence");
+  if (!presence) return presence.error();
+  out.show_presence = *presence;
+  return out;
+}
+
 Expected<ReadMark> parse_read_mark(const Json& object) {
   auto seq = int_field(object, "seq");
   if (!seq) return seq.error();

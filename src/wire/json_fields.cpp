@@ -49,4 +49,11 @@ Expected<std::optional<std::int64_t>> optional_int_field(const Json& object, con
   return std::optional<std::int64_t>(*v);
 }
 
+Expected<std::optional<bool>> optional_bool_field(const Json& object, const char* field) {
+  auto it = object.find(field);
+  if (it == object.end()) return std::optional<bool>{};
+  if (!it->is_boolean()) return Error::invalid(std::string(field) + " must be true or false");
+  return std::optional<bool>{it->get<bool>()};
+}
+
 }  // namespace chatd::wire

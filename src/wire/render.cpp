@@ -13,6 +13,12 @@ Json to_json(const model::User& user) {
           {"created_at", format_rfc3339_ms(user.created_at_ms)}};
 }
 
+Json to_json(const model::Settings& s) {
+  return {{"dm_policy", model::to_string(s.dm_policy)},
+          {"read_receipts", s.read_receipts},
+          {"show_presence", s.show_presence}};
+}
+
 Json to_json(const model::ConversationView& v, bool with_members) {
   Json j = {{"id", v.id},
             {"kind", v.kind == model::Kind::direct ? "direct" : "group"},
@@ -24,14 +30,17 @@ Json to_json(const model::ConversationView& v, bool with_members) {
             {"last_message", v.last_message_json ? Json::parse(*v.last_message_json)
                                                  : Json(nullptr)},
             {"role", model::to_string(v.role)},
-            {"state", "inbox"},
+            {"state", v.status == model::MemberStatus::inbox ? "inbox" : "request"},
+            {"declined", v.status == model::MemberStatus::declined},
             {"muted", v.muted},
             {"muted_until", v.muted_until ? Json(*v.muted_until) : Json(nullptr)}};
   if (with_members) {
     Json members = Json::array();
     for (const auto& m : v.members) {
       members.push_back(
-          {{"user_id", m.user_id}, {"role", model::to_string(m.role)}, {"read_seq", m.read_seq}});
+          {{"user_id", m.user_id},
+           {"role", model::to_string(m.role)},
+           {"read_seq", m.read_seq ? Json(*m.read_seq) : Json(nullptr)}});
     }
     j["members"] = std::move(members);
   }

@@ -52,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   const Json& o = *object;
-  switch (data[0] % 10) {
+  switch (data[0] % 12) {
     case 0:
       run(o, wire::parse_new_user,
           [](const wire::NewUser& u) {
@@ -120,6 +120,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 9:
       run(o, wire::parse_role_change, [](const wire::RoleChange& r) { return Json{{"role", r.role}}; },
           [](const wire::RoleChange& r) { (void)model::role_from(r.role); });
+      break;
+    case 10:
+      run(o, wire::parse_settings_change,
+          [](const model::SettingsChange& c) {
+            Json j = Json::object();  // only what the client named: absent stays absent
+            if (c.dm_policy) j["dm_policy"] = model::to_string(*c.dm_policy);
+            if (c.read_receipts) j["read_receipts"] = *c.read_receipts;
+            if (c.show_presence) j["show_presence"] = *c.show_presence;
+            return j;
+          },
+          [](const model::SettingsChange&) {});
+      break;
+    case 11:
+      run(o, wire::parse_mute, [](const wire::Mute& m) { return Json{{"until", opt(m.until)}}; },
+          [](const wire::Mute& m) {
+            if (m.until) (void)domain::timestamp_problem(*m.until);
+          });
       break;
     case 8:
       run(o, wire::parse_conversation_id,

@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "chatd/domain/password_hasher.hpp"
 #include "harness.hpp"
 
 namespace chatd::test {
@@ -220,14 +221,16 @@ TEST(Migrations, AnExistingDatabaseWithDataUpgradesInPlace) {
   for (auto& e : fs::directory_iterator(dir)) {
     if (e.path().filename().string() >= "0005") fs::remove(e.path());  // the schema before v1.1's
   }
-  // Accounts through the old schema (registration reads nothing new)...
+  // The old schema, and accounts in it as the old version stored them (the
+  // password hashed as chatd hashes it, so that the upgraded server logs in).
   {
-    ChatdProcess old({"--database-url", db.url(), "--listen", "127.0.0.1:0", "--migrations-dir", dir.string()});
-    ASSERT_TRUE(old.start()) << old.output();
-    HttpClient c(old.port());
-    for (const char* name : {"before_a", "before_b"}) {
-      ASSERT_EQ(c.post("/v1/users", {{"username", name}, {"password", std::string("password-") + name}}).status, 201);
-    }
+    ChatdProcess old({"migrate", "--database-url", db.url(), "--migrations-dir", dir.string()});
+    ASSERT_EQ(old.run_to_exit(), 0) << old.output();
+  }
+  domain::PasswordHasher hasher;
+  for (const char* name : {"before_a", "before_b"}) {
+    db.query("INSERT INTO users (username, display_name, password_hash) VALUES ('" + std::string(name) +
+             "', '" + name + "', '" + hasher.hash(std::string("password-") + name) + "') RETURNING 1");
   }
   EXPECT_EQ(db.query("SELECT to_regclass('login_attempts') IS NULL"), "t");
   // ...and a conversation with a message, as the old version stored them.
@@ -247,6 +250,12 @@ TEST(Migrations, AnExistingDatabaseWithDataUpgradesInPlace) {
   ChatdProcess upgrade({"migrate", "--database-url", db.url()});
   ASSERT_EQ(upgrade.run_to_exit(), 0) << upgrade.output();
   EXPECT_EQ(db.query("SELECT count(*) FROM members WHERE NOT muted AND muted_until IS NULL"), "2");
+  // Requests and settings (0007): every existing member stays in the inbox,
+  // every existing user keeps v1 behaviour.
+  EXPECT_EQ(db.query("SELECT count(*) FROM members WHERE state = 'inbox' AND accepted_at IS NULL"), "2");
+  EXPECT_EQ(db.query("SELECT count(*) FROM users WHERE dm_policy = 'everyone' AND read_receipts "
+                     "AND show_presence"), "2");
+  EXPECT_EQ(db.query("SELECT count(*) FROM push_jobs"), "0");
 
   ChatdProcess now({"--database-url", db.url(), "--listen", "127.0.0.1:0"});
   ASSERT_TRUE(now.start()) << now.output();
@@ -257,6 +266,11 @@ TEST(Migrations, AnExistingDatabaseWithDataUpgradesInPlace) {
   auto list = c.get("/v1/conversations", token).json()["conversations"];
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].value("muted", true), false);
+  EXPECT_EQ(list[0].value("state", ""), "inbox");
+  EXPECT_EQ(list[0].value("declined", true), false);
+  auto settings = c.get("/v1/users/me/settings", token);
+  ASSERT_EQ(settings.status, 200) << settings.body;
+  EXPECT_EQ(settings.json()["settings"].value("dm_policy", ""), "everyone");
   auto id = list[0].value("id", 0LL);
   auto history = c.get("/v1/conversations/" + std::to_string(id) + "/messages", token).json()["messages"];
   ASSERT_EQ(history.size(), 1u);

@@ -50,7 +50,7 @@ TEST(QueryPlans, HotReadsUseIndexesNotSequentialScans) {
       {"events after seq", "7, 36, 1000, 51"},
       {"log after seq (fan-out)", "7, 1000, 51"},
       {"my conversations by activity",
-       "36, 9223372036854775807, 9223372036854775807, 9223372036854775807, 51"}};
+       "36, 9223372036854775807, 9223372036854775807, 9223372036854775807, 51, 'inbox'"}};
   auto queries = store::hot_queries();
   ASSERT_EQ(queries.size(), 5u);
   for (const auto& q : queries) {

@@ -138,8 +138,33 @@ TEST(Config, DurationsAcceptUnits) {
   ASSERT_TRUE(chatd::app::parse_duration("7", d));
   EXPECT_EQ(d.count(), 7000);
   EXPECT_FALSE(chatd::app::parse_duration("", d));
-  EXPECT_FALSE(chatd::app::parse_duration("5h", d));
+  ASSERT_TRUE(chatd::app::parse_duration("24h", d));
+  EXPECT_EQ(d.count(), 24LL * 3600 * 1000);
+  EXPECT_FALSE(chatd::app::parse_duration("5d", d));
   EXPECT_FALSE(chatd::app::parse_duration("ms", d));
+}
+
+TEST(Config, PushAndPolicySettingsParseAndBadValuesNameTheSetting) {
+  auto c = chatd::app::parse_config({"--database-url", "x", "--default-dm-policy", "requests",
+                                     "--push-webhook", "http://127.0.0.1:9/push", "--push-delay",
+                                     "300ms", "--push-give-up", "2h"},
+                                    {}, 2);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->default_dm_policy, chatd::model::DmPolicy::requests);
+  EXPECT_EQ(c->push_webhook, "http://127.0.0.1:9/push");
+  EXPECT_EQ(c->push_delay.count(), 300);
+  EXPECT_EQ(c->push_give_up.count(), 2LL * 3600 * 1000);
+  auto defaults = chatd::app::parse_config({"--database-url", "x"}, {}, 2);
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->default_dm_policy, chatd::model::DmPolicy::everyone);
+  EXPECT_TRUE(defaults->push_webhook.empty());
+  EXPECT_EQ(defaults->push_give_up.count(), 24LL * 3600 * 1000);
+  auto https = chatd::app::parse_config({"--database-url", "x", "--push-webhook", "https://gw/"}, {}, 2);
+  ASSERT_FALSE(https);
+  EXPECT_NE(https.error().message.find("--push-webhook (CHATD_PUSH_WEBHOOK)"), std::string::npos);
+  auto policy = chatd::app::parse_config({"--database-url", "x"}, {{"CHATD_DEFAULT_DM_POLICY", "friends"}}, 2);
+  ASSERT_FALSE(policy);
+  EXPECT_NE(policy.error().message.find("--default-dm-policy"), std::string::npos);
 }
 
 TEST(Config, CorsOriginsAreAListOfBrowserOrigins) {

@@ -87,7 +87,8 @@ class MemoryLog final : public realtime::LogReader {
     if (failing.count(id)) throw std::runtime_error("database away");
     return {members[id].begin(), members[id].end()};
   }
-  std::vector<model::UserId> contacts(model::UserId user) override {
+  bool online(model::UserId user) override { return connected.count(user) > 0; }
+  std::vector<model::UserId> contacts(model::UserId user, bool = false) override {
     std::set<model::UserId> out;
     for (const auto& [c, who] : members) {
       if (who.count(user)) out.insert(who.begin(), who.end());
@@ -102,9 +103,16 @@ class MemoryLog final : public realtime::LogReader {
     s.muted = muted.count({id, user}) > 0;
     return s;
   }
+  std::optional<store::MemberPrivacy> privacy(model::ConversationId id, model::UserId user) override {
+    if (!members[id].count(user)) return std::nullopt;
+    return store::MemberPrivacy{!requests.count({id, user}), !hides_receipts.count(user)};
+  }
 
   std::map<model::ConversationId, std::vector<model::Event>> logs;
   std::set<std::pair<model::ConversationId, model::UserId>> muted;
+  std::set<std::pair<model::ConversationId, model::UserId>> requests;  // not accepted yet
+  std::set<model::UserId> hides_receipts;
+  std::set<model::UserId> connected;  // has a socket somewhere
   std::map<model::ConversationId, std::set<model::UserId>> members;
   std::set<model::ConversationId> failing;
   std::atomic<int> reads{0}, member_reads{0};

@@ -184,6 +184,49 @@ TEST_F(FanOutTest, SignalsBeyondTheirBoundAreDroppedAndCounted) {
   EXPECT_EQ(a->frames.size(), 3u);
 }
 
+TEST_F(FanOutTest, ReadAndTypingOfAMemberWhoHasNotAcceptedOrHidesReceiptsReachNobody) {
+  log.members[1] = {10, 11};
+  log.requests.insert({1, 11});
+  auto requester = connect(10), recipient = connect(11);
+  auto f = make();
+  f->signal(Notice::read(1, 11, 3));
+  f->signal(Notice::typing(1, 11));
+  run(*f);
+  EXPECT_TRUE(requester->frames.empty()) << "a request's recipient stays unseen";
+  // Accepted, but receipts off: typing goes, read markers do not.
+  log.requests.clear();
+  log.hides_receipts.insert(11);
+  f->signal(Notice::read(1, 11, 4));
+  f->signal(Notice::typing(1, 11));
+  run(*f);
+  ASSERT_EQ(requester->frames.size(), 1u);
+  EXPECT_EQ(requester->frames[0], R"({"type":"typing","conversation_id":1,"user_id":11})");
+  log.hides_receipts.clear();
+  f->signal(Notice::read(1, 11, 5));
+  run(*f);
+  ASSERT_EQ(requester->frames.size(), 2u);
+  EXPECT_EQ(requester->frames[1], R"({"type":"read","conversation_id":1,"user_id":11,"seq":5})");
+}
+
+TEST_F(FanOutTest, HidingPresenceTellsContactsOfflineAndShowingItTellsTheTruth) {
+  log.members[1] = {10, 11};
+  log.connected.insert(10);
+  auto contact = connect(11);
+  auto f = make();
+  f->signal(Notice::visibility(10, false));
+  f->signal(Notice::visibility(10, true));
+  run(*f);
+  ASSERT_EQ(contact->frames.size(), 2u);
+  EXPECT_EQ(contact->frames[0], R"({"type":"presence","user_id":10,"online":false})");
+  EXPECT_EQ(contact->frames[1], R"({"type":"presence","user_id":10,"online":true})");
+  // Away: hiding or showing changes nothing the contact sees.
+  log.connected.clear();
+  f->signal(Notice::visibility(10, false));
+  f->signal(Notice::visibility(10, true));
+  run(*f);
+  EXPECT_EQ(contact->frames.size(), 2u);
+}
+
 TEST_F(FanOutTest, PresenceGoesToTheUsersContacts) {
   log.members[1] = {10, 11};
   log.members[2] = {12, 13};

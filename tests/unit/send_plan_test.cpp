@@ -115,5 +115,42 @@ TEST(SendPlan, ReplyToAStoredMessageOrAnEarlierOneOfTheBatch) {
   EXPECT_EQ(p[2].kind, Kind::reject);
 }
 
+TEST(SendPlan, ARequesterMayStoreThreeMessagesInAPendingRequestCountingTheBatch) {
+  Batch b;
+  for (const char* id : {"a", "b", "c", "b"}) {  // "b" again: a retry, not a fourth message
+    b.add(10, 1, id, 5);
+    b.last().membership->kind = model::Kind::direct;
+    b.last().peer = model::MemberStatus::request;
+    b.last().sent_before = 1;
+  }
+  auto p = b.plan();
+  EXPECT_EQ(p[0].kind, Kind::append);
+  EXPECT_EQ(p[1].kind, Kind::append);
+  EXPECT_EQ(p[2].kind, Kind::reject) << "1 stored + 2 in this batch is the limit";
+  EXPECT_EQ(p[2].error.code, "request_pending");
+  EXPECT_EQ(p[2].error.kind, ErrorKind::forbidden);
+  EXPECT_EQ(p[3].kind, Kind::same_as);
+}
+
+TEST(SendPlan, ADeclinedRequestRefusesTheRequesterAndWritingAcceptsOnce) {
+  Batch b;
+  b.add(10, 1, "a", 5);
+  b.last().membership->kind = model::Kind::direct;
+  b.last().peer = model::MemberStatus::declined;
+  b.add(20, 2, "b", 5);  // the recipient of a request writes
+  b.last().membership->kind = model::Kind::direct;
+  b.last().membership->status = model::MemberStatus::request;
+  b.add(20, 2, "c", 5);
+  b.last().membership->kind = model::Kind::direct;
+  b.last().membership->status = model::MemberStatus::request;
+  auto p = b.plan();
+  EXPECT_EQ(p[0].kind, Kind::reject);
+  EXPECT_EQ(p[0].error.code, "request_declined");
+  EXPECT_EQ(p[1].kind, Kind::append);
+  EXPECT_TRUE(p[1].accepts);
+  EXPECT_EQ(p[2].kind, Kind::append);
+  EXPECT_FALSE(p[2].accepts) << "accepted once per batch";
+}
+
 }  // namespace
 }  // namespace chatd::domain

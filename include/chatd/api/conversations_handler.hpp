@@ -22,6 +22,8 @@ class ConversationsHandler {
   Task<Response> mute(Call call);
   Task<Response> unmute(Call call);
   Task<Response> read(Call call);
+  Task<Response> accept(Call call);
+  Task<Response> decline(Call call);
 
  private:
   domain::ConversationService& conversations_;

@@ -14,6 +14,8 @@ class UsersHandler {
   Task<Response> me(Call call);
   Task<Response> by_id(Call call);
   Task<Response> search(Call call);
+  Task<Response> settings(Call call);
+  Task<Response> update_settings(Call call);
 
  private:
   domain::AccountService& accounts_;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "chatd/core/expected.hpp"
+#include "chatd/model/user.hpp"
 
 namespace chatd::app {
 
@@ -43,6 +44,12 @@ struct Config {
   Rate rate_sends{50, std::chrono::seconds(1)};
   Rate rate_logins{10, std::chrono::minutes(15)};
   std::size_t max_group_size = 256;  // members of a group, its creator included
+  model::DmPolicy default_dm_policy = model::DmPolicy::everyone;  // a new user's
+  // The push hand-off: no jobs without a webhook (http://host:port/path).
+  std::string push_webhook;
+  std::chrono::milliseconds push_delay{1000};  // a job falls due this long after its message
+  std::chrono::milliseconds push_timeout{5000};  // per POST
+  std::chrono::milliseconds push_give_up{24L * 3600 * 1000};
   std::chrono::milliseconds presence_heartbeat{3000};  // instances expire after 5 of these
   std::string migrations_dir;  // empty: the migrations built into the binary
   unsigned long long password_hash_ops = 2;

@@ -29,6 +29,10 @@ class Metrics {
   std::atomic<std::uint64_t>& counter(const std::string& name, const std::string& help);
   // A value computed at scrape time.
   void gauge(const std::string& name, const std::string& help, std::function<double()> read);
+  // A histogram of seconds over `buckets` (ascending upper bounds), declared
+  // once; observe() adds to it by name.
+  void histogram(const std::string& name, const std::string& help, std::vector<double> buckets);
+  void observe(const std::string& name, double seconds);
 
   std::string render() const;
 
@@ -46,12 +50,20 @@ class Metrics {
     std::string help;
     std::function<double()> read;
   };
+  struct NamedHistogram {
+    std::string help;
+    std::vector<double> bounds;
+    std::vector<std::uint64_t> buckets;
+    std::uint64_t count = 0;
+    double sum = 0;
+  };
 
   mutable std::mutex mu_;
   std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
   std::map<std::string, Histogram> latency_;
   std::map<std::string, Counter> counters_;
   std::map<std::string, Gauge> gauges_;
+  std::map<std::string, NamedHistogram> histograms_;
 };
 
 }  // namespace chatd

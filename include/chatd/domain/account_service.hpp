@@ -28,9 +28,16 @@ struct Login {
 class AccountService {
  public:
   // login_rate: attempts per username per window (--rate-logins); off: no limit.
+  // default_dm_policy: a new user's policy (--default-dm-policy).
   AccountService(store::DbPool& db, WorkerPool& cpu, const PasswordHasher& hasher,
-                 EventPublisher& publisher, Rate login_rate = {})
-      : db_(db), cpu_(cpu), hasher_(hasher), publisher_(publisher), login_rate_(login_rate) {}
+                 EventPublisher& publisher, Rate login_rate = {},
+                 model::DmPolicy default_dm_policy = model::DmPolicy::everyone)
+      : db_(db),
+        cpu_(cpu),
+        hasher_(hasher),
+        publisher_(publisher),
+        login_rate_(login_rate),
+        default_dm_policy_(default_dm_policy) {}
 
   // conflict `username_taken` when the name exists, also under a race.
   Task<Expected<model::User>> register_user(std::string username, std::string password,
@@ -48,6 +55,10 @@ class AccountService {
   Task<Expected<Unit>> logout(std::string token);
   Task<Expected<model::User>> user(model::UserId id);
   Task<Expected<std::vector<model::User>>> search(std::string prefix, int limit);
+  // The caller's settings (v1.1). Fan-out reads them when it delivers, so a
+  // change holds on every instance without an announcement.
+  Task<Expected<model::Settings>> settings(model::UserId me);
+  Task<Expected<model::Settings>> update_settings(model::UserId me, model::SettingsChange change);
 
  private:
   store::DbPool& db_;
@@ -55,6 +66,7 @@ class AccountService {
   const PasswordHasher& hasher_;
   EventPublisher& publisher_;
   Rate login_rate_;
+  model::DmPolicy default_dm_policy_;
   TokenCache tokens_;
 };
 

@@ -43,7 +43,10 @@ class ConversationService {
   Task<Expected<CreatedConversation>> create_direct(model::UserId me, model::UserId peer);
   Task<Expected<CreatedConversation>> create_group(model::UserId me, std::string title,
                                                    std::vector<model::UserId> member_ids);
-  Task<Expected<ConversationPage>> list(model::UserId me, int limit,
+  // The caller's conversations in one folder: the inbox, or message
+  // requests (declined requests are in neither). Each folder has its own cursors.
+  enum class Folder { inbox, requests };
+  Task<Expected<ConversationPage>> list(model::UserId me, Folder folder, int limit,
                                         std::optional<std::string> cursor);
   Task<Expected<model::ConversationView>> get(model::UserId me, model::ConversationId id);
   Task<Expected<model::ConversationView>> update_title(model::UserId me, model::ConversationId id,
@@ -64,6 +67,12 @@ class ConversationService {
   Task<Expected<model::ConversationView>> mute(model::UserId me, model::ConversationId id,
                                                std::optional<std::string> until);
   Task<Expected<model::ConversationView>> unmute(model::UserId me, model::ConversationId id);
+  // Message requests: accept moves the caller's request (or declined
+  // request) to the inbox; decline hides a request from the caller's lists
+  // and refuses the requester's further sends (409 not_a_request on the
+  // inbox). The caller's devices hear of either (conversation_state).
+  Task<Expected<model::ConversationView>> accept(model::UserId me, model::ConversationId id);
+  Task<Expected<Unit>> decline(model::UserId me, model::ConversationId id);
   Task<Expected<model::Seq>> mark_read(model::UserId me, model::ConversationId id,
                                        model::Seq seq);
 

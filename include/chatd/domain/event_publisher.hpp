@@ -25,6 +25,9 @@ class EventPublisher {
   // The user's own standing in the conversation (role, mute) changed: their
   // devices hear of it (the conversation_state frame).
   virtual void standing_changed(model::ConversationId, model::UserId) {}
+  // The user showed or hid their presence (show_presence): contacts learn
+  // the truth now, offline while hidden.
+  virtual void presence_shown(model::UserId, bool) {}
 };
 
 // For tools and tests that run services without live delivery.

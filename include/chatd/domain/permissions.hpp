@@ -32,4 +32,10 @@ Expected<Unit> authorize(Action action, const std::optional<model::Membership>& 
 
 Error conversation_not_found();
 
+// How a user takes a conversation that someone opens with them or adds them
+// to (API.md, settings): by policy, unless the opener is their contact. The
+// conversation lands in the inbox, arrives as a request, or is refused with
+// 403 dm_not_allowed.
+Expected<model::MemberStatus> admit(model::UserId user, model::DmPolicy policy, bool contact);
+
 }  // namespace chatd::domain

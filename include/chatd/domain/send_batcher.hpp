@@ -61,6 +61,8 @@ class SendBatcher {
     // Counters to bump after each commit (optional): messages stored, batches.
     std::atomic<std::uint64_t>* stored = nullptr;
     std::atomic<std::uint64_t>* commits = nullptr;
+    // Set (--push-webhook): each message writes its push jobs, due after this.
+    std::optional<std::chrono::milliseconds> push_delay;
   };
 
   SendBatcher(store::DbPool& db, EventPublisher& publisher, Options options);

@@ -19,6 +19,12 @@ std::optional<Role> role_from(const std::string& text);
 
 enum class Kind { direct, group };
 
+// A member's standing toward the conversation (v1.1 message requests): in the
+// inbox, a request not yet accepted, or a request declined (in no folder).
+enum class MemberStatus { inbox, request, declined };
+const char* to_string(MemberStatus status);
+std::optional<MemberStatus> member_status_from(const std::string& text);
+
 // The caller's standing in a conversation.
 struct Membership {
   ConversationId conversation_id = 0;
@@ -26,12 +32,15 @@ struct Membership {
   Role role = Role::member;
   Seq last_seq = 0;
   Seq read_seq = 0;
+  MemberStatus status = MemberStatus::inbox;
 };
 
 struct Member {
   UserId user_id = 0;
   Role role = Role::member;
-  Seq read_seq = 0;
+  // None when hidden from the reader: the member turned read receipts off, or
+  // has not accepted the conversation (a request).
+  std::optional<Seq> read_seq;
 };
 
 // A message as stored; `json` is its API representation, rendered by the
@@ -66,6 +75,7 @@ struct ConversationView {
   // The caller's own standing (v1.1): role, and a mute that has not expired
   // (muted_until: none when muted until unmuted, or not muted).
   Role role = Role::member;
+  MemberStatus status = MemberStatus::inbox;
   bool muted = false;
   std::optional<std::string> muted_until;
   std::int64_t activity_key = 0;  // for list cursors
@@ -77,6 +87,7 @@ struct ConversationView {
 struct MemberState {
   ConversationId conversation = 0;
   Role role = Role::member;
+  MemberStatus status = MemberStatus::inbox;
   bool muted = false;
   std::optional<std::string> muted_until;
 };

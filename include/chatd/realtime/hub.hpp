@@ -60,6 +60,7 @@ class Hub final : public domain::EventPublisher {
   void typing(model::ConversationId id, model::UserId user) override;
   void token_revoked(const std::string& token_hash) override;
   void standing_changed(model::ConversationId id, model::UserId user) override;
+  void presence_shown(model::UserId user, bool shown) override;
 
  private:
   void on_message(const std::string& text);

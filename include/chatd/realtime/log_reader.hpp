@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "chatd/model/conversation.hpp"
+#include "chatd/store/conversation_store.hpp"
 #include "chatd/store/message_store.hpp"
 
 namespace chatd::store {
@@ -23,10 +24,15 @@ class LogReader {
   virtual store::Page<model::Event> events(model::ConversationId id, model::Seq after,
                                            int limit) = 0;
   virtual std::vector<model::UserId> member_ids(model::ConversationId id) = 0;
-  // Everyone who shares a conversation with the user.
-  virtual std::vector<model::UserId> contacts(model::UserId user) = 0;
+  // Who hears the user's presence (ConversationStore::contacts); with
+  // `even_hidden`, also while the user hides it.
+  virtual std::vector<model::UserId> contacts(model::UserId user, bool even_hidden = false) = 0;
+  // Whether the user has a socket on any instance.
+  virtual bool online(model::UserId user) = 0;
   // The user's role and mute in the conversation; none when not a member.
   virtual std::optional<model::MemberState> standing(model::ConversationId id, model::UserId user) = 0;
+  // What may be relayed about the member now; none when not a member.
+  virtual std::optional<store::MemberPrivacy> privacy(model::ConversationId id, model::UserId user) = 0;
 };
 
 // The database-backed reader. It owns one connection outside the request
@@ -37,8 +43,10 @@ class StoreLogReader final : public LogReader {
   ~StoreLogReader() override;
   store::Page<model::Event> events(model::ConversationId id, model::Seq after, int limit) override;
   std::vector<model::UserId> member_ids(model::ConversationId id) override;
-  std::vector<model::UserId> contacts(model::UserId user) override;
+  std::vector<model::UserId> contacts(model::UserId user, bool even_hidden = false) override;
+  bool online(model::UserId user) override;
   std::optional<model::MemberState> standing(model::ConversationId id, model::UserId user) override;
+  std::optional<store::MemberPrivacy> privacy(model::ConversationId id, model::UserId user) override;
 
  private:
   std::unique_ptr<store::Connection> db_;

@@ -6,7 +6,8 @@
 //   t:<conversation>:<user>        typing
 //   p:<user>:<0|1>                 the user's status across instances changed
 //   x:<token hash>                 a session token was revoked
-//   s:<conversation>:<user>        the user's standing (role, mute) there changed
+//   s:<conversation>:<user>        the user's standing (role, mute, state) there changed
+//   v:<user>:<0|1>                 the user hid (0) or showed (1) their presence
 #pragma once
 
 #include <optional>
@@ -19,13 +20,13 @@
 namespace chatd::realtime {
 
 struct Notice {
-  enum class Kind { events, read, typing, presence, revoked, standing };
+  enum class Kind { events, read, typing, presence, revoked, standing, visibility };
   Kind kind = Kind::events;
   model::ConversationId conversation = 0;
   model::UserId user = 0;
   model::Seq from = 0;
   model::Seq to = 0;        // events: the last seq; read: the marker
-  bool online = false;      // presence
+  bool online = false;      // presence; visibility: shown
   std::string token_hash;   // revoked
 
   static Notice events(model::ConversationId c, model::Seq from, model::Seq to);
@@ -34,6 +35,7 @@ struct Notice {
   static Notice presence(model::UserId user, bool online);
   static Notice revoked(std::string token_hash);
   static Notice standing(model::ConversationId c, model::UserId user);
+  static Notice visibility(model::UserId user, bool shown);
 
   bool operator==(const Notice&) const = default;
 };

@@ -13,6 +13,21 @@ namespace chatd::store {
 
 class Transaction;
 
+// Whether a user admits an actor who would open a conversation with them or
+// add them to a group: their policy, and whether the actor is their contact.
+struct Admission {
+  model::UserId user = 0;
+  model::DmPolicy policy = model::DmPolicy::everyone;
+  bool contact = true;
+};
+
+// What may be relayed about a member: read, typing and presence only once
+// they have accepted (inbox); read markers only with receipts on.
+struct MemberPrivacy {
+  bool accepted = true;
+  bool read_receipts = true;
+};
+
 class ConversationStore {
  public:
   explicit ConversationStore(Transaction& tx) : tx_(tx) {}
@@ -26,30 +41,46 @@ class ConversationStore {
   std::vector<model::UserId> unknown_users(const std::vector<model::UserId>& users);
   bool blocked_either_way(model::UserId a, model::UserId b);
 
+  // The direct conversation of the two users, if any.
+  std::optional<model::ConversationId> find_direct(model::UserId a, model::UserId b);
   // Create-or-get on the pair key; .second is true when created now.
-  std::pair<model::ConversationId, bool> create_direct(model::UserId creator, model::UserId peer);
+  // The creator starts in the inbox, the peer in `peer_status`.
+  std::pair<model::ConversationId, bool> create_direct(model::UserId creator, model::UserId peer,
+                                                       model::MemberStatus peer_status);
+  // `members` start in the inbox, `requested` as message requests.
   model::ConversationId create_group(const std::string& title, model::UserId creator,
-                                     const std::vector<model::UserId>& members);
+                                     const std::vector<model::UserId>& members,
+                                     const std::vector<model::UserId>& requested);
+  // For each of `users` (ascending id; unknown users are left out).
+  std::vector<Admission> admission(const std::vector<model::UserId>& users, model::UserId actor);
 
   std::optional<model::ConversationView> view(model::ConversationId id, model::UserId me);
   // Highest activity position among the user's conversations: a list snapshot.
   std::int64_t activity_snapshot(model::UserId me);
-  // The user's conversations by activity as of `snapshot`, strictly after the
-  // (key, id) cursor, newest first; at most `limit`.
-  std::vector<model::ConversationView> list(model::UserId me, std::int64_t snapshot,
+  // The user's conversations in `folder` (inbox or request) by activity as of
+  // `snapshot`, strictly after the (key, id) cursor, newest first; at most `limit`.
+  std::vector<model::ConversationView> list(model::UserId me, model::MemberStatus folder,
+                                            std::int64_t snapshot,
                                             std::int64_t after_key, model::ConversationId after_id,
                                             int limit);
 
   std::vector<model::UserId> member_ids(model::ConversationId id);
-  // Everyone who shares a conversation with the user (for presence).
-  std::vector<model::UserId> contacts(model::UserId user);
+  // Who hears the user's presence: members of the conversations the user has
+  // in the inbox, where both show presence.
+  std::vector<model::UserId> contacts(model::UserId user, bool even_hidden = false);
+  // A socket of the user is registered on some instance (migrations/0004);
+  // a dead instance's rows count until another instance reaps them.
+  bool has_socket(model::UserId user);
+  std::optional<MemberPrivacy> privacy(model::ConversationId id, model::UserId user);
   // The user's conversations and their last seq (for sync).
   std::vector<std::pair<model::ConversationId, model::Seq>> conversations_of(model::UserId user);
 
   std::optional<model::Role> role_of(model::ConversationId id, model::UserId user);
   int owner_count(model::ConversationId id);
   model::Event add_member(model::ConversationId id, model::UserId user, model::Role role,
-                          model::UserId actor);
+                          model::UserId actor, model::MemberStatus status);
+  // Moves the member to the inbox (an acceptance), a request, or declined.
+  void set_status(model::ConversationId id, model::UserId user, model::MemberStatus status);
   model::Event remove_member(model::ConversationId id, model::UserId user, model::UserId actor);
   model::Event set_title(model::ConversationId id, const std::string& title, model::UserId actor);
   // A member's new role, with its member.updated event.

@@ -3,6 +3,7 @@
 // (ConversationStore::membership(..., lock = true)) before any write.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +43,10 @@ struct SendState {
   std::optional<model::Message> existing;       // already stored under this client_msg_id
   bool blocked = false;                         // a direct conversation with a block either way
   bool reply_exists = false;                    // reply_to names a stored message
+  // A direct conversation: the other member's standing, and when that is a
+  // request, how many messages the sender already stored there.
+  std::optional<model::MemberStatus> peer;
+  std::int64_t sent_before = 0;
 };
 
 // A message to append at a seq the caller allocated under the lock.
@@ -69,7 +74,13 @@ class MessageStore {
   // gap, in order; each conversation's last_seq and activity position follow.
   void lock_conversations(std::vector<model::ConversationId> ids);
   std::vector<SendState> send_states(const std::vector<const SendRequest*>& requests);
-  std::vector<Appended> append_all(const std::vector<NewMessage>& messages);
+  // With `push_delay`, each message also makes a push job (due after the
+  // delay) for every other member in the inbox who has not muted it: the
+  // outbox commits with the messages.
+  std::vector<Appended> append_all(const std::vector<NewMessage>& messages,
+                                   std::optional<std::chrono::milliseconds> push_delay = {});
+  // Members who wrote in a conversation they had not accepted: writing accepts.
+  void accept_by_writing(const std::vector<std::pair<model::ConversationId, model::UserId>>& members);
 
   model::Message edit(model::ConversationId id, model::Seq seq, const std::string& body,
                       model::UserId actor);

@@ -64,6 +64,9 @@ struct Mute {
 };
 Expected<Mute> parse_mute(const Json& object);
 
+// PATCH /v1/users/me/settings: absent fields stay as they are.
+Expected<model::SettingsChange> parse_settings_change(const Json& object);
+
 // POST /v1/conversations/{id}/read, and the `read` frame (with conversation_id).
 struct ReadMark {
   model::Seq seq = 0;

@@ -28,5 +28,7 @@ Expected<std::optional<std::string>> optional_string_field(const Json& object, c
 // A required 64-bit integer field; errors for other types, fractions and overflow.
 Expected<std::int64_t> int_field(const Json& object, const char* field);
 Expected<std::optional<std::int64_t>> optional_int_field(const Json& object, const char* field);
+// An optional boolean field: absent gives nullopt; null and other types are errors.
+Expected<std::optional<bool>> optional_bool_field(const Json& object, const char* field);
 
 }  // namespace chatd::wire

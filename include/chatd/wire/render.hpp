@@ -13,6 +13,7 @@
 namespace chatd::wire {
 
 nlohmann::json to_json(const model::User& user);
+nlohmann::json to_json(const model::Settings& settings);
 nlohmann::json to_json(const model::ConversationView& view, bool with_members);
 // The message as stored: {"conversation_id", "seq", "sender_id", ...}.
 const std::string& message_json(const model::Message& message);
