@@ -29,8 +29,18 @@ export type Role = "owner" | "admin" | "member";
 export interface Member {
   user_id: UserId;
   role: Role;
-  read_seq: Seq;
+  /**
+   * Null for another member who has read receipts off or has not accepted
+   * the conversation (a message request); the caller always sees its own.
+   */
+  read_seq: Seq | null;
 }
+
+/** The caller's folder for a conversation; a declined request shows "request". */
+export type ConversationStateName = "inbox" | "request";
+
+/** Which conversations `GET /v1/conversations` lists (v1.1). */
+export type Folder = "inbox" | "requests";
 
 export interface Conversation {
   id: ConversationId;
@@ -43,20 +53,38 @@ export interface Conversation {
   last_message: Message | null;
   /** The caller's own standing (v1.1). */
   role: Role;
-  state: "inbox" | "request";
+  state: ConversationStateName;
+  /** True only when the caller declined this message request. */
+  declined: boolean;
   muted: boolean;
   /** When the mute ends; null when muted until unmuted, or not muted. */
   muted_until: string | null;
   members?: Member[];
 }
 
-/** The `conversation_state` frame: the caller's standing changed (on any of their devices). */
+/**
+ * The `conversation_state` frame: the caller's standing changed (accept,
+ * decline, reopening or writing in a request, mute, role), on any device.
+ */
 export interface ConversationState {
   conversation_id: ConversationId;
-  state: "inbox" | "request";
+  state: ConversationStateName;
+  declined: boolean;
   muted: boolean;
   muted_until: string | null;
   role: Role;
+}
+
+/** Who may start a conversation with the user (v1.1). */
+export type DmPolicy = "everyone" | "requests" | "nobody";
+
+/** The caller's settings (`GET /v1/users/me/settings`, v1.1). */
+export interface Settings {
+  dm_policy: DmPolicy;
+  /** When false, others get no read frames about the user and see read_seq null. */
+  read_receipts: boolean;
+  /** When false, no presence about the user goes out, and none comes in. */
+  show_presence: boolean;
 }
 
 export type EventKind =

@@ -59,7 +59,7 @@ type Listeners = {
   typing: (conversation: ConversationId, user: UserId) => void;
   read: (conversation: ConversationId, user: UserId, seq: Seq) => void;
   presence: (user: UserId, online: boolean) => void;
-  /** The user's own standing in a conversation changed (mute, role), from any device. */
+  /** The user's own standing in a conversation changed (accept, decline, mute, role), from any device. */
   conversationState: (state: ConversationState) => void;
   error: (error: ChatdError) => void;
 };

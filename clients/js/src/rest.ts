@@ -5,10 +5,12 @@ import type {
   ChatEvent,
   Conversation,
   ConversationId,
+  Folder,
   Message,
   Page,
   Role,
   Seq,
+  Settings,
   User,
   UserId,
 } from "./models.js";
@@ -71,6 +73,13 @@ export class ChatdRest {
   unblock(user: UserId): Promise<void> {
     return this.call<void>("DELETE", `/v1/users/me/blocks/${user}`);
   }
+  settings(): Promise<Settings> {
+    return this.call<{ settings: Settings }>("GET", "/v1/users/me/settings").then((r) => r.settings);
+  }
+  /** Changes the given fields only; resolves with the settings after the change. */
+  updateSettings(change: Partial<Settings>): Promise<Settings> {
+    return this.call<{ settings: Settings }>("PATCH", "/v1/users/me/settings", change).then((r) => r.settings);
+  }
 
   // Conversations
   openDirect(peer: UserId): Promise<Conversation> {
@@ -86,7 +95,8 @@ export class ChatdRest {
       member_ids: memberIds,
     }).then((r) => r.conversation);
   }
-  conversations(options: { limit?: number; cursor?: string } = {}): Promise<{
+  /** One page of the caller's conversations; `folder` "requests" lists message requests. */
+  conversations(options: { folder?: Folder; limit?: number; cursor?: string } = {}): Promise<{
     conversations: Conversation[];
     next_cursor: string | null;
   }> {
@@ -123,6 +133,16 @@ export class ChatdRest {
     return this.call<{ conversation: Conversation }>("DELETE", `/v1/conversations/${id}/mute`).then(
       (r) => r.conversation,
     );
+  }
+  /** Moves a message request (declined or not) to the inbox. */
+  accept(id: ConversationId): Promise<Conversation> {
+    return this.call<{ conversation: Conversation }>("POST", `/v1/conversations/${id}/accept`).then(
+      (r) => r.conversation,
+    );
+  }
+  /** Declines a message request (409 `not_a_request` on an inbox conversation). */
+  decline(id: ConversationId): Promise<void> {
+    return this.call<void>("POST", `/v1/conversations/${id}/decline`);
   }
   removeMember(id: ConversationId, user: UserId): Promise<void> {
     return this.call<void>("DELETE", `/v1/conversations/${id}/members/${user}`);

@@ -235,7 +235,7 @@ class App {
       peer = full.members?.find((m) => m.user_id !== this.me!.id)?.user_id ?? null;
       title = peer !== null ? (await this.user(peer)).display_name : "Direct";
     }
-    const peerRead = Math.max(0, ...(full.members ?? []).filter((m) => m.user_id !== this.me!.id).map((m) => m.read_seq));
+    const peerRead = Math.max(0, ...(full.members ?? []).filter((m) => m.user_id !== this.me!.id).map((m) => m.read_seq ?? 0));
     const state: ConvState = {
       conv: full,
       title,
