@@ -6,9 +6,17 @@ namespace chatd::store {
 
 namespace {
 
-constexpr Statement kFirstDue{"push_first_due", R"sql(
-SELECT user_id FROM push_jobs WHERE due_at <= now()
-ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED)sql"};
+// Users with due jobs, the longest waiting first.
+constexpr Statement kDueUsers{"push_due_users", R"sql(
+SELECT user_id FROM (SELECT user_id, due_at FROM push_jobs WHERE due_at <= now()
+                     ORDER BY due_at LIMIT 256) d
+GROUP BY user_id ORDER BY min(due_at) LIMIT 16)sql"};
+
+// One worker per user at a time, on every instance: without it two workers
+// could each claim part of one user's jobs and send two notifications. (The
+// key space is apart from presence's per-user locks.)
+constexpr Statement kLockUser{"push_lock_user",
+                              "SELECT pg_try_advisory_xact_lock(1886745448, ($1 % 2147483647)::int)"};
 
 constexpr Statement kClaimUser{"push_claim_user", R"sql(
 WITH j AS (
@@ -50,10 +58,17 @@ constexpr Statement kPending{"push_pending", "SELECT count(*) FROM push_jobs"};
 std::vector<model::PushJob> PushStore::claim_next(std::chrono::milliseconds window,
                                                   std::chrono::seconds online_expiry) {
   auto& tx = tx_of(tx_);
-  auto first = tx.exec(kFirstDue);
-  if (first.empty()) return {};
+  std::optional<model::UserId> user;
+  for (const auto& row : tx.exec(kDueUsers)) {
+    auto candidate = row[0].as<std::int64_t>();
+    if (tx.exec(kLockUser, candidate)[0][0].as<bool>()) {
+      user = candidate;
+      break;
+    }
+  }
+  if (!user) return {};  // nothing due, or every due user is being sent by another worker
   std::vector<model::PushJob> out;
-  for (const auto& r : tx.exec(kClaimUser, first[0][0].as<std::int64_t>(),
+  for (const auto& r : tx.exec(kClaimUser, *user,
                                static_cast<double>(window.count()) / 1000.0,
                                static_cast<double>(online_expiry.count()))) {
     model::PushJob j;

@@ -19,8 +19,10 @@ class PushStore {
  public:
   explicit PushStore(Transaction& tx) : tx_(tx) {}
 
-  // The jobs of the user whose job fell due first, with the user's other
-  // jobs due within `window`, ascending id; empty when nothing is due. Each
+  // The jobs of the user whose job fell due first (and whom no other worker
+  // holds: a per-user advisory lock until this transaction ends), with the
+  // user's other jobs due within `window`, ascending id; empty when nothing
+  // is due or every due user is held. Each
   // says whether to skip it: the user is online on an instance seen within
   // `online_expiry`, has read past it, left, muted, has not accepted, or the
   // message was deleted.
