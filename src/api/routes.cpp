@@ -99,6 +99,8 @@ void register_routes(http::Dispatcher& d, const Handlers& h) {
   route("PUT",    "/v1/conversations/{id}/messages/{seq}/reactions/{emoji}", session, h.messages, &MessagesHandler::add_reaction);
   route("DELETE", "/v1/conversations/{id}/messages/{seq}/reactions/{emoji}", session, h.messages, &MessagesHandler::remove_reaction);
   route("GET",    "/v1/conversations/{id}/events",  session, h.messages, &MessagesHandler::events);
+
+  route("GET",    "/v1/search/messages",            session, h.search, &SearchHandler::messages);
 }
 
 }  // namespace chatd::api

@@ -21,6 +21,7 @@
 #include "chatd/domain/account_service.hpp"
 #include "chatd/domain/conversation_service.hpp"
 #include "chatd/domain/message_service.hpp"
+#include "chatd/domain/search_service.hpp"
 #include "chatd/http/dispatcher.hpp"
 #include "chatd/net/server.hpp"
 #include "chatd/net/webhook_client.hpp"
@@ -193,8 +194,10 @@ int serve(const Config& config) {
   api::ConversationsHandler conversations_api(conversations);
   api::MessagesHandler messages_api(messages);
   api::BlocksHandler blocks_api(conversations);
-  api::register_routes(dispatcher,
-                       {accounts, health, users, sessions, blocks_api, conversations_api, messages_api});
+  domain::SearchService search(db);
+  api::SearchHandler search_api(search);
+  api::register_routes(dispatcher, {accounts, health, users, sessions, blocks_api, conversations_api,
+                                    messages_api, search_api});
 
   net::ServerOptions options;
   options.host = config.listen_host;

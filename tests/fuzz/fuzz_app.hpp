@@ -22,6 +22,7 @@
 #include "chatd/domain/account_service.hpp"
 #include "chatd/domain/conversation_service.hpp"
 #include "chatd/domain/message_service.hpp"
+#include "chatd/domain/search_service.hpp"
 #include "chatd/http/dispatcher.hpp"
 #include "chatd/store/db_pool.hpp"
 #include "chatd/store/migrations.hpp"
@@ -46,10 +47,12 @@ struct App {
   api::ConversationsHandler conversations_api{conversations};
   api::MessagesHandler messages_api{messages};
   api::BlocksHandler blocks_api{conversations};
+  domain::SearchService search{db};
+  api::SearchHandler search_api{search};
 
   App() {
-    api::register_routes(dispatcher,
-                         {accounts, health, users, sessions, blocks_api, conversations_api, messages_api});
+    api::register_routes(dispatcher, {accounts, health, users, sessions, blocks_api, conversations_api,
+                                      messages_api, search_api});
   }
   ~App() {
     db.stop();

@@ -113,6 +113,17 @@ export interface Page<T> {
   has_more: boolean;
 }
 
+/** One hit of `GET /v1/search/messages` (v1.1); never a deleted message. */
+export interface SearchResult {
+  message: Message;
+}
+
+/** A page of message search results, newest first; `next_cursor` is null on the last page. */
+export interface SearchPage {
+  results: SearchResult[];
+  next_cursor: string | null;
+}
+
 export interface Block {
   user: User;
   created_at: string;

@@ -9,6 +9,7 @@ import type {
   Message,
   Page,
   Role,
+  SearchPage,
   Seq,
   Settings,
   User,
@@ -188,6 +189,28 @@ export class ChatdRest {
       undefined,
       { after, limit },
     ).then((r) => ({ items: r.events, has_more: r.has_more }));
+  }
+
+  // Search (v1.1)
+  /**
+   * Messages of the caller's conversations (or of `conversationId` only) that
+   * match every term of `q` (1..200 characters, at most 8 terms split at white
+   * space), newest first. A term starting with a Latin letter or digit matches
+   * a word's beginning, any other term (CJK, emoji, punctuation) a substring;
+   * case never matters. Pass `next_cursor` back as `cursor` for the next page.
+   */
+  searchMessages(options: {
+    q: string;
+    conversationId?: ConversationId;
+    limit?: number;
+    cursor?: string;
+  }): Promise<SearchPage> {
+    return this.call<SearchPage>("GET", "/v1/search/messages", undefined, {
+      q: options.q,
+      conversation_id: options.conversationId,
+      limit: options.limit,
+      cursor: options.cursor,
+    });
   }
 
   // Ops

@@ -6,6 +6,7 @@
 #include "chatd/api/conversations_handler.hpp"
 #include "chatd/api/health_handler.hpp"
 #include "chatd/api/messages_handler.hpp"
+#include "chatd/api/search_handler.hpp"
 #include "chatd/api/sessions_handler.hpp"
 #include "chatd/api/users_handler.hpp"
 #include "chatd/http/dispatcher.hpp"
@@ -20,6 +21,7 @@ struct Handlers {
   BlocksHandler& blocks;
   ConversationsHandler& conversations;
   MessagesHandler& messages;
+  SearchHandler& search;
 };
 
 void register_routes(http::Dispatcher& dispatcher, const Handlers& h);
