@@ -8,6 +8,7 @@
 //   chatd_loadgen fanout      --port P --members 1000 --messages 20 --users N
 //   chatd_loadgen connections --port P --count 10000 --users N --sources 4
 //   chatd_loadgen history     --port P --conns 64 --seconds 10 --conv C [--before S]
+//   chatd_loadgen search      --port P --conns 16 --seconds 10 --q WORD (as user 1)
 //   chatd_loadgen window      --port P --pairs 100 --window 8 --seconds 10 --users N
 //
 // Users and tokens come from bench/setup.sql: token of user i is
@@ -55,6 +56,7 @@ struct Options {
   int window = 1;
   double seconds = 10, rate = 1000;
   long long conv = 0, before = 0;
+  std::string q;
 };
 
 std::string token_of(long long user) {
@@ -125,7 +127,7 @@ asio::awaitable<bool> connect_ws(websocket::stream<beast::tcp_stream>& ws, std::
   co_return !ec;
 }
 
-// ---- send-rest / history: closed-loop HTTP on one keep-alive connection
+// ---- send-rest / history / search: closed-loop HTTP on one keep-alive connection
 asio::awaitable<void> http_worker(std::shared_ptr<Shared> sh, int index) {
   auto ex = co_await asio::this_coro::executor;
   beast::tcp_stream stream(ex);
@@ -134,10 +136,12 @@ asio::awaitable<void> http_worker(std::shared_ptr<Shared> sh, int index) {
                                 asio::redirect_error(asio::use_awaitable, ec));
   if (ec) { ++sh->errors; co_return; }
   beast::flat_buffer buffer;
-  bool history = sh->opt.scenario == "history";
+  bool search = sh->opt.scenario == "search";
+  bool history = sh->opt.scenario == "history" || search;  // reads: GET, 200
   long long user = history ? 1 : (index % sh->opt.users) + 1;
   std::string auth = "Bearer " + token_of(user);
-  std::string target = history
+  std::string target = search ? "/v1/search/messages?limit=20&q=" + sh->opt.q
+      : history
       ? "/v1/conversations/" + std::to_string(sh->opt.conv) + "/messages?limit=50" +
             (sh->opt.before ? "&before=" + std::to_string(sh->opt.before) : "")
       : "/v1/conversations/" + std::to_string(user) + "/messages";
@@ -525,6 +529,7 @@ int main(int argc, char** argv) {
     else if (k == "--conv") o.conv = std::stoll(v);
     else if (k == "--before") o.before = std::stoll(v);
     else if (k == "--window") o.window = std::stoi(v);
+    else if (k == "--q") o.q = v;
     else { std::cerr << "unknown option " << k << "\n"; return 2; }
   }
   asio::io_context ioc(1);
@@ -536,7 +541,8 @@ int main(int argc, char** argv) {
     }
     ioc.stop();
   };
-  if (o.scenario == "send-rest" || o.scenario == "send-ws" || o.scenario == "history") {
+  if (o.scenario == "send-rest" || o.scenario == "send-ws" || o.scenario == "history" ||
+      o.scenario == "search") {
     asio::co_spawn(ioc, closed_loop(sh, &out), finished);
   } else if (o.scenario == "e2e") {
     asio::co_spawn(ioc, e2e(sh, &out), finished);

@@ -23,9 +23,11 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 if [ $quick -eq 1 ]; then
   D=3; USERS=128; MEMBERS=200; FAN_MSGS=8; CONNS_N=2000; HISTORY=50000; RATES="1000"; HTTP_CONNS="64"
+  SEARCH_CONVS=200; SEARCH_MSGS=50000
   SUSTAIN_RATES=""
 else
   D=15; USERS=128; MEMBERS=1000; FAN_MSGS=30; CONNS_N=50000; HISTORY=1000000; RATES="1000 5000 10000"; HTTP_CONNS="64 256"
+  SEARCH_CONVS=200; SEARCH_MSGS=1000000
   SUSTAIN_RATES="2000 3000 4000 5000 6000 7000 8000"
 fi
 # e2e senders: one per direct conversation.
@@ -59,6 +61,7 @@ psql_cmd=(psql -h 127.0.0.1 -p "$pg_port" -U postgres -qtAX)
 url="host=127.0.0.1 port=$pg_port user=postgres dbname=bench"
 "$bin/chatd" migrate --database-url "$url" --log-level warn
 "${psql_cmd[@]}" -d bench -v users=$USERS -v members=$MEMBERS -v history=$HISTORY -f bench/setup.sql
+"${psql_cmd[@]}" -d bench -v convs=$SEARCH_CONVS -v msgs=$SEARCH_MSGS -f bench/setup-search.sql
 # Settle the bulk load (hint bits, visibility map, the checkpoint it owes), so
 # neither chatd nor a baseline pays for it during its turn.
 "${psql_cmd[@]}" -d bench -c "VACUUM ANALYZE" -c "CHECKPOINT"
@@ -186,6 +189,17 @@ emit "history-older" "$(jget "$h" per_s)" "$pg" "req/s" \
 h=$(loadgen history --conns 1 --seconds "$D" --conv "$HIST_CONV")
 emit "history-newest-c1-p99" "$(jget "$h" p99_ms)" 2 "p99 ms, one client (baseline: target)" \
   "\"p50_ms\":$(jget "$h" p50_ms),\"per_s\":$(jget "$h" per_s),\"errors\":$(jget "$h" errors)"
+
+# 7. search: user 1's 200 conversations, SEARCH_MSGS messages, 16 clients
+# (target: p99 < 50 ms), beside pgbench running the same statement. "music"
+# is in one message of ten, "zanzibar" in one of ten thousand.
+for q in music zanzibar; do
+  pg=$(pgbench -n -M prepared -h 127.0.0.1 -p "$pg_port" -U postgres -c 16 -j 2 -T "$D" -D q=$q \
+         -f bench/pgbench/search.sql bench 2>/dev/null | awk '/^tps/ {print $3; exit}')
+  s=$(loadgen search --conns 16 --seconds "$D" --q "$q")
+  emit "search-$q" "$(jget "$s" per_s)" "${pg:-0}" "req/s (p99 target 50 ms)" \
+    "\"p50_ms\":$(jget "$s" p50_ms),\"p99_ms\":$(jget "$s" p99_ms),\"errors\":$(jget "$s" errors)"
+done
 
 echo
 printf '%-28s %14s %14s %8s  %s\n' scenario chatd baseline ratio unit

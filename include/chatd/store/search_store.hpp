@@ -34,7 +34,8 @@ class SearchStore {
  public:
   explicit SearchStore(Transaction& tx) : tx_(tx) {}
   // `conversation` 0: every conversation `reader` is a member of. Strictly
-  // after `after` (older), at most `limit`.
+  // after `after` (older), at most `limit`. Inside a transaction (it sets
+  // plan_cache_mode for it).
   std::vector<SearchHit> find(model::UserId reader, model::ConversationId conversation,
                               const std::vector<SearchTerm>& terms,
                               const std::optional<SearchPosition>& after, int limit);
