@@ -18,10 +18,14 @@ GROUP BY user_id ORDER BY min(due_at) LIMIT 16)sql"};
 constexpr Statement kLockUser{"push_lock_user",
                               "SELECT pg_try_advisory_xact_lock(1886745448, ($1 % 2147483647)::int)"};
 
+// The user's due jobs, and those falling due within the window $2 that were
+// never tried: a job waiting out a backoff is not pulled in early (another
+// worker may have just rescheduled it, after this one listed the user).
 constexpr Statement kClaimUser{"push_claim_user", R"sql(
 WITH j AS (
   SELECT * FROM push_jobs
   WHERE user_id = $1 AND due_at <= now() + make_interval(secs => $2::double precision)
+    AND (attempts = 0 OR due_at <= now())
   ORDER BY id FOR UPDATE SKIP LOCKED)
 SELECT j.id, j.user_id, j.conversation_id, j.seq, j.sender_id, coalesce(left(x.body, 100), ''),
        extract(epoch FROM now() - j.created_at)::double precision, j.attempts,
