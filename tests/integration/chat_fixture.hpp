@@ -2,12 +2,29 @@
 // calls most tests make.
 #pragma once
 
+#include <cctype>
 #include <string>
 #include <vector>
 
 #include "harness.hpp"
 
 namespace chatd::test {
+
+// Percent-encodes a query parameter's value (cursors, search terms).
+inline std::string url_encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
 
 struct TestUser {
   long long id = 0;

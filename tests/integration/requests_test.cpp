@@ -40,20 +40,6 @@ long long conv_id(const HttpResult& r) {
   if (!j.is_object() || !j.contains("conversation") || !j["conversation"].is_object()) return 0;
   return j["conversation"].value("id", 0LL);
 }
-std::string url_encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 class MessageRequests : public ChatTest {
  protected:

@@ -10,25 +10,10 @@
 namespace chatd::test {
 namespace {
 
-std::string encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 class Search : public ChatTest {
  protected:
   HttpResult search(const TestUser& u, const std::string& q, const std::string& extra = "") {
-    return request(u, "GET", "/v1/search/messages?q=" + encode(q) + extra);
+    return request(u, "GET", "/v1/search/messages?q=" + url_encode(q) + extra);
   }
   // The bodies found, newest first.
   std::vector<std::string> bodies(const TestUser& u, const std::string& q, const std::string& extra = "") {
@@ -137,7 +122,7 @@ TEST_F(Search, PagesWalkEveryResultOnceNewestFirst) {
   std::vector<std::string> all;
   std::string cursor;
   for (int page = 0; page < 10; ++page) {
-    auto r = search(b, "ping", "&limit=3" + (cursor.empty() ? "" : "&cursor=" + encode(cursor)));
+    auto r = search(b, "ping", "&limit=3" + (cursor.empty() ? "" : "&cursor=" + url_encode(cursor)));
     ASSERT_EQ(r.status, 200) << r.body;
     auto j = r.json();
     EXPECT_LE(j["results"].size(), 3u);
