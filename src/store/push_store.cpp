@@ -16,16 +16,24 @@ GROUP BY user_id ORDER BY min(due_at) LIMIT 16)sql"};
 // could each claim part of one user's jobs and send two notifications. (The
 // key space is apart from presence's per-user locks.)
 constexpr Statement kLockUser{"push_lock_user",
-                              "SELECT pg_try_advisory_xact_lock(1886745448, ($1 % 2147483647)::int)"};
+                              "SELECT pg_try_advisory_xact_lock(1886745448, ($1::bigint % 2147483647)::int)"};
 
-// The user's due jobs, and those falling due within the window $2 that were
-// never tried: a job waiting out a backoff is not pulled in early (another
-// worker may have just rescheduled it, after this one listed the user).
+// A retry goes as the batch it was: the jobs of one failed POST share one
+// due_at (kRetry), so the oldest due retry is claimed with exactly its
+// batch-mates and the POST keeps its Idempotency-Key. Without a retry due,
+// the user's fresh jobs due now or within the window $2 go together. A job
+// waiting out a backoff is never pulled in early (another worker may have
+// just rescheduled it, after this one listed the user).
 constexpr Statement kClaimUser{"push_claim_user", R"sql(
-WITH j AS (
+WITH retry AS (
+  SELECT min(due_at) AS at FROM push_jobs
+  WHERE user_id = $1::bigint AND attempts > 0 AND due_at <= now()),
+j AS (
   SELECT * FROM push_jobs
-  WHERE user_id = $1 AND due_at <= now() + make_interval(secs => $2::double precision)
-    AND (attempts = 0 OR due_at <= now())
+  WHERE user_id = $1::bigint
+    AND CASE WHEN (SELECT at FROM retry) IS NOT NULL
+             THEN attempts > 0 AND due_at = (SELECT at FROM retry)
+             ELSE attempts = 0 AND due_at <= now() + make_interval(secs => $2::double precision) END
   ORDER BY id FOR UPDATE SKIP LOCKED)
 SELECT j.id, j.user_id, j.conversation_id, j.seq, j.sender_id, coalesce(left(x.body, 100), ''),
        extract(epoch FROM now() - j.created_at)::double precision, j.attempts,
@@ -51,7 +59,7 @@ constexpr Statement kRemove{"push_remove", "DELETE FROM push_jobs WHERE id = ANY
 // between may have taken up to its timeout.
 constexpr Statement kRetry{"push_retry", R"sql(
 UPDATE push_jobs j SET attempts = j.attempts + 1,
-                       due_at = clock_timestamp() + make_interval(secs => r.after)
+                       due_at = (SELECT clock_timestamp()) + make_interval(secs => r.after)
 FROM unnest($1::bigint[], $2::double precision[]) AS r(id, after)
 WHERE j.id = r.id)sql"};
 

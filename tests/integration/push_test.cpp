@@ -497,6 +497,33 @@ TEST_F(PushTimeout, AWebhookThatDoesNotAnswerIsTimedOutAndRetried) {
   EXPECT_TRUE(metric_reaches("chatd_push_retries_total", 1));
 }
 
+TEST_F(Push, ARetryGoesAsTheSamePostEvenWhenNewMessagesFallDueBesideIt) {
+  auto a = user("tia"), b = user("tom");
+  auto id = direct_id(a, b);
+  sink_.fail_next(1);
+  auto first = send(a, id, "k1", "first");
+  ASSERT_EQ(first.status, 201) << first.body;
+  ASSERT_TRUE(sink_.wait_for(1, 10s)) << "the first attempt";
+  // The retry falls due 1 s after the failure; this one falls due about then too.
+  std::this_thread::sleep_for(700ms);
+  auto second = send(a, id, "k2", "second");
+  ASSERT_EQ(second.status, 201) << second.body;
+  ASSERT_TRUE(push_arrives(b, id, seq_of(second), 15s));
+  ASSERT_TRUE(push_arrives(b, id, seq_of(first), 15s));
+  ASSERT_TRUE(outbox_empties());
+  auto tries = pushes_to(b);
+  ASSERT_GE(tries.size(), 3u);
+  EXPECT_EQ(tries[0].status, 500);
+  int retries = 0;
+  for (std::size_t i = 1; i < tries.size(); ++i) {
+    if (tries[i].header("idempotency-key") != tries[0].header("idempotency-key")) continue;
+    ++retries;
+    ASSERT_EQ(jobs_of(tries[i]).size(), 1u) << "the failed POST again, nothing added: " << tries[i].body;
+    EXPECT_EQ(jobs_of(tries[i])[0].seq, seq_of(first));
+  }
+  EXPECT_EQ(retries, 1) << "the retry keeps its Idempotency-Key, so a gateway can drop a repeat";
+}
+
 TEST_F(Push, AJobSurvivesAKilledServerAndIsDeliveredOnceAfterTheRestart) {
   auto a = user("kai"), b = user("kim");
   auto id = direct_id(a, b);
