@@ -90,6 +90,12 @@ Task<Expected<CreatedConversation>> ConversationService::create_direct(UserId me
         if (!status) return status.error();
         std::tie(id, created) = convs.create_direct(me, peer, *status);
         if (created) *out = {id, 1, 1};
+        // Lost a race to the peer's own create: opening it is accepting it.
+        auto mine = created ? std::nullopt : convs.membership(id, me, false);
+        if (mine && mine->status != model::MemberStatus::inbox) {
+          convs.set_status(id, me, model::MemberStatus::inbox);
+          *reopened_out = true;
+        }
       }
       auto view = convs.view(id, me);
       if (!view) return conversation_not_found();

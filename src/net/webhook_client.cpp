@@ -53,7 +53,9 @@ int WebhookClient::post(const std::string& json_body, const std::string& idempot
   boost::asio::io_context ioc(1);
   Exchange x(ioc, endpoint_);
   x.request = {http::verb::post, endpoint_.target, 11};
-  x.request.set(http::field::host, endpoint_.host + ":" + std::to_string(endpoint_.port));
+  bool v6 = endpoint_.host.find(':') != std::string::npos;  // an IPv6 literal goes in brackets
+  x.request.set(http::field::host, (v6 ? "[" + endpoint_.host + "]" : endpoint_.host) + ":" +
+                                       std::to_string(endpoint_.port));
   x.request.set(http::field::user_agent, "chatd-push");
   x.request.set(http::field::content_type, "application/json");
   x.request.set(http::field::connection, "close");

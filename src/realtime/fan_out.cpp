@@ -283,18 +283,21 @@ void FanOut::handle(const Notice& n) {
   switch (n.kind) {
     // The member's settings and standing are read now, not when the notice
     // was sent: a switch also holds for notices already on their way.
+    // Nobody here to tell: no query at all.
     case Notice::Kind::read: {
+      auto& who = members(n.conversation, states_[n.conversation]);
+      if (!any_local(who)) return;
       auto privacy = reader_.privacy(n.conversation, n.user);
       if (!privacy || !privacy->accepted || !privacy->read_receipts) return;
-      auto& who = members(n.conversation, states_[n.conversation]);
       send_to(who, n.user, read_frame(n.conversation, n.user, n.to));
       break;
     }
     case Notice::Kind::typing: {
+      auto& who = members(n.conversation, states_[n.conversation]);
+      if (!any_local(who)) return;
       // Only members, and none who has not accepted (a request) yet.
       auto privacy = reader_.privacy(n.conversation, n.user);
       if (!privacy || !privacy->accepted) return;
-      auto& who = members(n.conversation, states_[n.conversation]);
       send_to(who, n.user, typing_frame(n.conversation, n.user));
       break;
     }

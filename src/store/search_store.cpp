@@ -25,7 +25,7 @@ SELECT )sql" CHATD_MESSAGE_COLUMNS("m") R"sql(,
        (extract(epoch FROM m.created_at) * 1000000)::bigint
 FROM members mm
 JOIN messages m ON m.conversation_id = mm.conversation_id
-WHERE mm.user_id = $1 AND ($2 = 0 OR mm.conversation_id = $2)
+WHERE mm.user_id = $1::bigint AND ($2::bigint = 0 OR mm.conversation_id = $2::bigint)
   AND NOT m.deleted
   AND m.body ILIKE $4
   AND NOT EXISTS (
