@@ -3,7 +3,8 @@
 //
 // Each step, in one transaction on the worker's own connection: claim the
 // jobs of the user whose job fell due first (their other jobs due within a
-// second and never tried go along), drop those to skip (online, read, muted, left, deleted),
+// second and never tried go along; a retry goes as exactly the batch that
+// failed), drop those to skip (online, read, muted, left, deleted),
 // POST the rest as one notification, then delete them (2xx) or schedule them
 // again (1 s doubling to 10 min) until they are older than `give_up` and
 // count as failed. The transaction holds the claimed rows locked through the

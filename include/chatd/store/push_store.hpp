@@ -21,7 +21,8 @@ class PushStore {
 
   // The jobs of the user whose job fell due first (and whom no other worker
   // holds: a per-user advisory lock until this transaction ends), with the
-  // user's other jobs due within `window` and never tried, ascending id; empty when nothing
+  // user's other jobs due within `window` and never tried (a due retry: the
+  // jobs of its failed POST, nothing else), ascending id; empty when nothing
   // is due or every due user is held. Each
   // says whether to skip it: the user is online on an instance seen within
   // `online_expiry`, has read past it, left, muted, has not accepted, or the
