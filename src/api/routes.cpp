@@ -45,6 +45,17 @@ class Table {
                         return serve(access, accounts, h, fn, std::move(r), std::move(p));
                       });
   }
+  // A route that reads its body as it arrives (uploads): the caller is
+  // authenticated before any of the body is read.
+  template <class H>
+  void streaming(const char* method, const char* path, Access access, H& handler, Method<H> fn) {
+    auto* accounts = accounts_;
+    H* h = &handler;
+    dispatcher_.route_streaming(method, path,
+                                [access, accounts, h, fn](http::Request r, http::PathParams p) {
+                                  return serve(access, accounts, h, fn, std::move(r), std::move(p));
+                                });
+  }
 
  private:
   http::Dispatcher& dispatcher_;
@@ -101,6 +112,9 @@ void register_routes(http::Dispatcher& d, const Handlers& h) {
   route("GET",    "/v1/conversations/{id}/events",  session, h.messages, &MessagesHandler::events);
 
   route("GET",    "/v1/search/messages",            session, h.search, &SearchHandler::messages);
+
+  route.streaming("POST", "/v1/attachments",        session, h.attachments, &AttachmentsHandler::upload);
+  route("GET",    "/v1/attachments/{id}",           session, h.attachments, &AttachmentsHandler::download);
 }
 
 }  // namespace chatd::api

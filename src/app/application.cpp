@@ -19,6 +19,7 @@
 
 #include "chatd/api/routes.hpp"
 #include "chatd/domain/account_service.hpp"
+#include "chatd/domain/attachment_service.hpp"
 #include "chatd/domain/conversation_service.hpp"
 #include "chatd/domain/message_service.hpp"
 #include "chatd/domain/search_service.hpp"
@@ -32,6 +33,7 @@
 #include "chatd/realtime/hub.hpp"
 #include "chatd/realtime/log_reader.hpp"
 #include "chatd/realtime/presence.hpp"
+#include "chatd/store/blob_store.hpp"
 #include "chatd/store/notify_channel.hpp"
 #include "chatd/store/db_pool.hpp"
 #include "chatd/store/migrations.hpp"
@@ -196,8 +198,23 @@ int serve(const Config& config) {
   api::BlocksHandler blocks_api(conversations);
   domain::SearchService search(db);
   api::SearchHandler search_api(search);
+  // Attachments: files under --data-dir, read and written on the disk pool.
+  std::unique_ptr<store::BlobStore> blobs;
+  try {
+    blobs = std::make_unique<store::BlobStore>(config.data_dir);
+  } catch (const std::exception& e) {
+    spdlog::critical("--data-dir (CHATD_DATA_DIR) {}: {}", config.data_dir, e.what());
+    return 1;
+  }
+  WorkerPool disk("disk", 2, 1024);
+  domain::AttachmentService attachments(db, disk, *blobs, config.attachment_limit);
+  api::AttachmentsHandler attachments_api(attachments);
+  domain::AttachmentSweeper::Options sweep_options;
+  sweep_options.ttl = std::chrono::duration_cast<std::chrono::seconds>(config.attachment_ttl);
+  sweep_options.interval = config.sweep_interval;
+  domain::AttachmentSweeper sweeper(config.database_url, *blobs, metrics, sweep_options);
   api::register_routes(dispatcher, {accounts, health, users, sessions, blocks_api, conversations_api,
-                                    messages_api, search_api});
+                                    messages_api, search_api, attachments_api});
 
   net::ServerOptions options;
   options.host = config.listen_host;
@@ -206,6 +223,7 @@ int serve(const Config& config) {
   options.header_limit = config.header_limit;
   options.idle_timeout = config.idle_timeout;
   options.read_timeout = config.read_timeout;
+  options.disk = &disk;
   realtime::DomainChatPort chat(messages, conversations);
   net::WebSocketGateway gateway{accounts, chat, hub};
   gateway.cors = &dispatcher.cors();
@@ -236,6 +254,7 @@ int serve(const Config& config) {
     return 1;
   }
   hub.start();
+  sweeper.start();
   if (pusher) {
     pusher->start();
     spdlog::info("push: jobs go to {} ({} ms after their message)", config.push_webhook,
@@ -274,6 +293,8 @@ int serve(const Config& config) {
   // Sends still queued commit while the pool stops; announce them before the
   // hub (and its NOTIFY publisher) stops.
   db.stop();
+  disk.stop();
+  sweeper.stop();
   if (pusher) pusher->stop();
   hub.stop();
   cpu.stop();

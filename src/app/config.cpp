@@ -215,6 +215,22 @@ std::vector<Setting> settings(unsigned cores) {
       {"--push-give-up", "CHATD_PUSH_GIVE_UP", "24h",
        "how long a failing push job is retried (1 s doubling to 10 min) before it is dropped and counted failed",
        duration(&Config::push_give_up)},
+      {"--data-dir", "CHATD_DATA_DIR", "var/data",
+       "directory of attachment files (created when missing); relative to the working directory",
+       [](Config& c, const std::string& v) -> std::string {
+         if (v.empty()) return "must not be empty";
+         c.data_dir = v;
+         return "";
+       }},
+      {"--attachment-limit", "CHATD_ATTACHMENT_LIMIT", "26214400",
+       "largest attachment upload in bytes (KiB/MiB suffixes too); 413 above",
+       bytes(&Config::attachment_limit, std::size_t{1024}, std::size_t{1} << 40)},
+      {"--attachment-ttl", "CHATD_ATTACHMENT_TTL", "24h",
+       "how long an upload that no message carries is kept before the sweeper removes it",
+       duration(&Config::attachment_ttl)},
+      {"--sweep-interval", "CHATD_SWEEP_INTERVAL", "10m",
+       "how often the attachment sweeper runs",
+       duration(&Config::sweep_interval)},
       {"--presence-heartbeat", "CHATD_PRESENCE_HEARTBEAT", "3s",
        "how often an instance refreshes its presence row; silent for 5 of these, it counts as gone",
        duration(&Config::presence_heartbeat)},

@@ -16,6 +16,19 @@ void Dispatcher::route(std::string method, std::string pattern, Handler handler)
   handlers_.push_back(std::move(handler));
 }
 
+void Dispatcher::route_streaming(std::string method, std::string path, Handler handler) {
+  streaming_.emplace_back(method, path);
+  route(std::move(method), std::move(path), std::move(handler));
+}
+
+bool Dispatcher::streams_body(std::string_view method, std::string_view target) const {
+  auto path = target.substr(0, target.find('?'));
+  for (const auto& [m, p] : streaming_) {
+    if (m == method && p == path) return true;
+  }
+  return false;
+}
+
 std::string request_id_for(const Request& request) {
   if (auto given = request.header("x-request-id")) {
     bool ok = !given->empty() && given->size() <= 128;

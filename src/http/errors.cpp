@@ -15,6 +15,8 @@ int status_for(ErrorKind kind) {
     case ErrorKind::method_not_allowed: return 405;
     case ErrorKind::conflict: return 409;
     case ErrorKind::payload_too_large: return 413;
+    case ErrorKind::unsupported_media_type: return 415;
+    case ErrorKind::range_not_satisfiable: return 416;
     case ErrorKind::rate_limited: return 429;
     case ErrorKind::unavailable: return 503;
     case ErrorKind::internal: return 500;

@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 
 #include <atomic>
+#include <limits>
 #include <mutex>
 #include <unordered_map>
 
@@ -22,6 +23,7 @@
 #include "chatd/http/dispatcher.hpp"
 #include "chatd/http/errors.hpp"
 #include "connection.hpp"
+#include "streaming.hpp"
 #include "ws_session.hpp"
 
 namespace chatd::net {
@@ -41,6 +43,24 @@ void configure(RequestParser& parser, const ServerOptions& opt) {
   parser.eager(true);
 }
 
+void configure_header_first(RequestParser& parser, const ServerOptions& opt) {
+  parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
+  // No body limit yet: a streaming route has its own. continue_whole sets
+  // the server's once the route is known. (Not boost::none: Beast 1.74
+  // compares a Content-Length with it as if none were the smallest limit.)
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  parser.eager(false);
+}
+
+beast::error_code continue_whole(RequestParser& parser, const ServerOptions& opt) {
+  if (auto length = parser.content_length(); length && *length > opt.body_limit) {
+    return bhttp::error::body_limit;
+  }
+  parser.body_limit(opt.body_limit);
+  parser.eager(true);
+  return {};
+}
+
 Error refusal_for(const beast::error_code& ec, const ServerOptions& opt) {
   if (ec == bhttp::error::body_limit) {
     return {ErrorKind::payload_too_large, "payload_too_large",
@@ -51,6 +71,19 @@ Error refusal_for(const beast::error_code& ec, const ServerOptions& opt) {
             "request header exceeds " + std::to_string(opt.header_limit) + " bytes"};
   }
   return Error::invalid("malformed HTTP request: " + ec.message());
+}
+
+http::Request to_request_header(const bhttp::request_header<>& in, const std::string& remote) {
+  http::Request out;
+  out.method = std::string(in.method_string());
+  out.target = std::string(in.target());
+  out.remote = remote;
+  for (const auto& field : in) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  return out;
 }
 
 http::Request to_request(bhttp::request<bhttp::string_body>&& in, const std::string& remote) {
@@ -83,11 +116,14 @@ std::string to_wire(const http::Response& in, unsigned version, bool keep_alive)
   if (!in.content_type.empty()) out += "Content-Type: " + in.content_type + "\r\n";
   for (const auto& [k, v] : in.headers) out += k + ": " + v + "\r\n";
   bool bodyless = in.status == 204 || in.status == 304 || in.status < 200;
-  if (!bodyless) out += "Content-Length: " + std::to_string(in.body.size()) + "\r\n";
+  if (!bodyless) {
+    auto length = in.file ? in.file_length : in.body.size();
+    out += "Content-Length: " + std::to_string(length) + "\r\n";
+  }
   if (version == 10 && keep_alive) out += "Connection: keep-alive\r\n";
   if (version != 10 && !keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
-  if (!bodyless) out += in.body;
+  if (!bodyless && !in.file) out += in.body;
   return out;
 }
 
@@ -149,16 +185,36 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
     conn->idle = false;
 
     RequestParser parser;
-    configure(parser, opt);
+    configure_header_first(parser, opt);
     // Usually the whole request is already in the buffer: parse it in place,
-    // without another asynchronous read (and its deadline timer).
+    // without another asynchronous read (and its deadline timer). The header
+    // first: whether the body is read now or by its handler depends on the route.
     ec = {};
     buffer.consume(parser.put(buffer.data(), ec));
     if (ec == bhttp::error::need_more) ec = {};
-    if (!ec && !parser.is_done()) {
+    if (!ec && !parser.is_header_done()) {
       conn->stream.expires_after(opt.read_timeout);
-      co_await bhttp::async_read(conn->stream, buffer, parser,
-                                 asio::redirect_error(asio::use_awaitable, ec));
+      co_await bhttp::async_read_header(conn->stream, buffer, parser,
+                                        asio::redirect_error(asio::use_awaitable, ec));
+    }
+    bool streaming = false;
+    if (!ec) {
+      auto method = parser.get().method_string();
+      auto target = parser.get().target();
+      streaming = st->dispatcher.streams_body(std::string_view(method.data(), method.size()),
+                                              std::string_view(target.data(), target.size()));
+    }
+    if (!ec && !streaming) {
+      ec = continue_whole(parser, opt);
+      if (!ec && !parser.is_done()) {
+        buffer.consume(parser.put(buffer.data(), ec));
+        if (ec == bhttp::error::need_more) ec = {};
+      }
+      if (!ec && !parser.is_done()) {
+        conn->stream.expires_after(opt.read_timeout);
+        co_await bhttp::async_read(conn->stream, buffer, parser,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+      }
     }
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
@@ -191,13 +247,41 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
     auto& beast_req = parser.get();
     unsigned version = beast_req.version();
     bool keep_alive = beast_req.keep_alive();
-    http::Response response =
-        co_await st->dispatcher.handle(to_request(parser.release(), remote));
+    http::Response response;
+    if (streaming) {
+      // The handler reads the body as it arrives (an upload).
+      bool expect_continue =
+          version == 11 && beast::iequals(beast_req[bhttp::field::expect], "100-continue");
+      http::Request request = to_request_header(beast_req, remote);
+      StreamParser body_parser(std::move(parser));
+      // The handler enforces its own limit (see configure_header_first).
+      body_parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+      StreamedBody body(*conn, buffer, body_parser, expect_continue, opt.read_timeout);
+      request.body_source = &body;
+      response = co_await st->dispatcher.handle(std::move(request));
+      // A body not read to its end (a refusal): the connection cannot carry
+      // another request. Close after the answer, letting the client read it.
+      if (!body.done()) {
+        keep_alive = false;
+        lingering = true;
+      }
+    } else {
+      response = co_await st->dispatcher.handle(to_request(parser.release(), remote));
+    }
+    if (response.file && !opt.disk) {
+      response = st->dispatcher.reject({}, Error::unavailable("no disk workers"));
+    }
     keep_alive = keep_alive && !response.close && !st->stopping;
     auto wire = to_wire(response, version, keep_alive);
     conn->stream.expires_after(opt.write_timeout);
     co_await asio::async_write(conn->stream, asio::buffer(wire),
                                asio::redirect_error(asio::use_awaitable, ec));
+    bool bodyless = response.status == 204 || response.status == 304 || response.status < 200;
+    if (!ec && response.file && !bodyless && response.file_length > 0) {
+      bool sent = co_await send_file(*conn, *opt.disk, response.file, response.file_offset,
+                                     response.file_length, opt.write_timeout);
+      if (!sent) ec = asio::error::broken_pipe;
+    }
     st->in_flight.fetch_sub(1);
     if (ec || !keep_alive) break;
   }

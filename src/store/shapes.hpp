@@ -19,11 +19,21 @@
   "'sender_id', " a ".sender_id, 'client_msg_id', " a ".client_msg_id, 'body', " a ".body, " \
   "'reply_to', " a ".reply_to, 'created_at', chatd_ts(" a ".created_at), "                  \
   "'edited_at', CASE WHEN " a ".edited_at IS NULL THEN NULL ELSE chatd_ts(" a ".edited_at) END, " \
-  "'deleted', " a ".deleted, 'reactions', " reactions ")"
+  "'deleted', " a ".deleted, 'reactions', " reactions ", "                                \
+  "'attachments', " a ".attachments, 'share', " a ".share)"
 
 // What a delete leaves of a rendered message (merged over the stored shape):
 // no text, deleted, no reactions. The fields are the shape's, above.
-#define CHATD_MESSAGE_TOMBSTONE "'{\"body\": \"\", \"deleted\": true, \"reactions\": {}}'::jsonb"
+#define CHATD_MESSAGE_TOMBSTONE                                                          \
+  "'{\"body\": \"\", \"deleted\": true, \"reactions\": {}, \"attachments\": [], "       \
+  "\"share\": null}'::jsonb"
+
+// An attachment record `a` as the API shows it (docs/api.md, "Attachment").
+// Messages keep this rendering of each attachment they carry (records never
+// change).
+#define CHATD_ATTACHMENT_SHAPE(a)                                                     \
+  "jsonb_build_object('id', " a ".id, 'mime', " a ".mime, 'size', " a ".size, "       \
+  "'sha256', " a ".sha256, 'created_at', chatd_ts(" a ".created_at))"
 
 // The reactions of message `a` as {emoji: count}; '{}' when none.
 #define CHATD_REACTIONS(a)                                                                  \

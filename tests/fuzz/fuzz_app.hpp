@@ -24,6 +24,7 @@
 #include "chatd/domain/message_service.hpp"
 #include "chatd/domain/search_service.hpp"
 #include "chatd/http/dispatcher.hpp"
+#include "chatd/store/blob_store.hpp"
 #include "chatd/store/db_pool.hpp"
 #include "chatd/store/migrations.hpp"
 
@@ -49,14 +50,19 @@ struct App {
   api::BlocksHandler blocks_api{conversations};
   domain::SearchService search{db};
   api::SearchHandler search_api{search};
+  WorkerPool disk{"disk", 1, 64};
+  store::BlobStore blobs{"/tmp/chatd-fuzz-blobs"};
+  domain::AttachmentService attachments{db, disk, blobs, 1 << 20};
+  api::AttachmentsHandler attachments_api{attachments};
 
   App() {
     api::register_routes(dispatcher, {accounts, health, users, sessions, blocks_api, conversations_api,
-                                      messages_api, search_api});
+                                      messages_api, search_api, attachments_api});
   }
   ~App() {
     db.stop();
     cpu.stop();
+    disk.stop();
   }
 
   http::Response run(http::Request request) {

@@ -2,6 +2,7 @@
 // it needs a session.
 #pragma once
 
+#include "chatd/api/attachments_handler.hpp"
 #include "chatd/api/blocks_handler.hpp"
 #include "chatd/api/conversations_handler.hpp"
 #include "chatd/api/health_handler.hpp"
@@ -22,6 +23,7 @@ struct Handlers {
   ConversationsHandler& conversations;
   MessagesHandler& messages;
   SearchHandler& search;
+  AttachmentsHandler& attachments;
 };
 
 void register_routes(http::Dispatcher& dispatcher, const Handlers& h);

@@ -50,7 +50,13 @@ struct Config {
   std::chrono::milliseconds push_delay{1000};  // a job falls due this long after its message
   std::chrono::milliseconds push_timeout{5000};  // per POST
   std::chrono::milliseconds push_give_up{24L * 3600 * 1000};
-  std::chrono::milliseconds presence_heartbeat{3000};  // instances expire after 5 of these
+  std::chrono::milliseconds presence_heartbeat{3000};
+  // Attachments: where their files live, the largest upload, how long an
+  // upload no message carries is kept, and how often the sweeper looks.
+  std::string data_dir = "var/data";
+  std::size_t attachment_limit = 25 * 1024 * 1024;
+  std::chrono::milliseconds attachment_ttl{24L * 3600 * 1000};
+  std::chrono::milliseconds sweep_interval{10L * 60 * 1000};  // instances expire after 5 of these
   std::string migrations_dir;  // empty: the migrations built into the binary
   unsigned long long password_hash_ops = 2;
   std::size_t password_hash_mem_kib = 64 * 1024;

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "chatd/core/async.hpp"
@@ -26,6 +28,13 @@ class Dispatcher {
   const Cors& cors() const { return cors_; }
 
   void route(std::string method, std::string pattern, Handler handler);
+  // A route whose body the handler reads as it arrives (Request::body_source)
+  // instead of the network layer reading it whole first, up to
+  // ServerOptions::body_limit. `path` has no parameters.
+  void route_streaming(std::string method, std::string path, Handler handler);
+  // Whether a request to `target` is for a streaming route (asked by the
+  // network layer once the header is in).
+  bool streams_body(std::string_view method, std::string_view target) const;
   Task<Response> handle(Request request);
   // For requests the network layer refuses before they are complete (too
   // large, malformed): the same request id, metrics and access-log line.
@@ -44,6 +53,7 @@ class Dispatcher {
   Cors cors_;
   Router router_;
   std::vector<Handler> handlers_;
+  std::vector<std::pair<std::string, std::string>> streaming_;  // (method, path)
 };
 
 // A request id: the client's X-Request-Id when it is short and printable,

@@ -2,11 +2,18 @@
 // messages to and from these, so nothing above it depends on Beast.
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+namespace chatd {
+class ByteSource;
+class FileHandle;
+}  // namespace chatd
 
 namespace chatd::http {
 
@@ -19,6 +26,10 @@ struct Request {
   Fields query;         // decoded query parameters, in order
   Fields headers;       // names lower-cased
   std::string body;
+  // Routes registered as streaming (Dispatcher::route_streaming) get the
+  // body here as it arrives, and `body` stays empty. Valid while the
+  // handler runs.
+  ByteSource* body_source = nullptr;
   std::string request_id;
   std::string remote;   // peer address, for logs
 
@@ -34,6 +45,11 @@ struct Response {
   std::string content_type = "application/json";
   Fields headers;
   bool close = false;  // ask the connection to close after this response
+  // A body streamed from a file instead of `body`: `file_length` bytes from
+  // `file_offset` (the network layer sends them without holding them).
+  std::shared_ptr<FileHandle> file;
+  std::uint64_t file_offset = 0;
+  std::uint64_t file_length = 0;
 };
 
 // Splits a target into path and decoded query parameters. False when the

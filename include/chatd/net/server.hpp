@@ -13,6 +13,10 @@ namespace boost::asio {
 class io_context;
 }
 
+namespace chatd {
+class WorkerPool;
+}
+
 namespace chatd::http {
 class Dispatcher;
 }
@@ -24,6 +28,8 @@ struct WebSocketGateway;
 struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
+  // Bodies read whole before their handler runs. Streaming routes
+  // (uploads) read theirs as they go and enforce their own limit.
   std::size_t body_limit = 64 * 1024;
   std::size_t header_limit = 16 * 1024;
   // Waiting for the first byte of the next request on a kept-alive connection.
@@ -32,6 +38,9 @@ struct ServerOptions {
   std::chrono::milliseconds read_timeout{10'000};
   // Writing a response to a client that does not read.
   std::chrono::milliseconds write_timeout{30'000};
+  // Reads the files of file responses (downloads); without it such a
+  // response is answered 503.
+  WorkerPool* disk = nullptr;
 };
 
 class Server {
