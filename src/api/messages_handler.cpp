@@ -31,9 +31,7 @@ Task<Response> MessagesHandler::send(Call call) {
   if (!id) co_return error_response(id.error());
   auto body = parse_body(call.request, wire::parse_new_message);
   if (!body) co_return error_response(body.error());
-  wire::NewMessage m = std::move(*body);
-  auto sent = co_await messages_.send(call.caller.id, *id, std::move(m.client_msg_id),
-                                      std::move(m.body), m.reply_to);
+  auto sent = co_await messages_.send(call.caller.id, *id, std::move(*body));
   if (!sent) co_return error_response(sent.error());
   co_return message_response(sent->created ? 201 : 200, sent->message);
 }

@@ -49,30 +49,39 @@ Error too_many_sends(std::chrono::milliseconds wait) {
 }
 
 // The checks of a send that need no database; empty when it may go.
-std::string send_problem(const std::string& client_msg_id, const std::string& body,
-                         std::optional<Seq> reply_to) {
-  if (auto p = client_msg_id_problem(client_msg_id); !p.empty()) return p;
-  if (auto p = message_body_problem(body); !p.empty()) return p;
-  if (reply_to && *reply_to < 1) return "reply_to must be a positive seq";
+std::string send_problem(const model::MessageDraft& d) {
+  if (auto p = client_msg_id_problem(d.client_msg_id); !p.empty()) return p;
+  bool media = !d.attachments.empty() || d.share;
+  if (auto p = message_body_problem(d.body, media); !p.empty()) return p;
+  if (d.reply_to && *d.reply_to < 1) return "reply_to must be a positive seq";
+  if (auto p = attachments_problem(d.attachments); !p.empty()) return p;
+  if (d.share) {
+    if (auto p = share_problem(*d.share); !p.empty()) return p;
+  }
   return {};
+}
+
+store::SendRequest request_of(UserId me, ConversationId id, model::MessageDraft&& d) {
+  return {id,
+          me,
+          std::move(d.client_msg_id),
+          std::move(d.body),
+          d.reply_to,
+          std::move(d.attachments),
+          std::move(d.share)};
 }
 }  // namespace
 
 Task<Expected<SentMessage>> MessageService::send(UserId me, ConversationId id,
-                                                 std::string client_msg_id, std::string body,
-                                                 std::optional<Seq> reply_to) {
-  if (auto p = send_problem(client_msg_id, body, reply_to); !p.empty()) {
-    co_return Error::invalid(p);
-  }
+                                                 model::MessageDraft draft) {
+  if (auto p = send_problem(draft); !p.empty()) co_return Error::invalid(p);
   if (std::chrono::milliseconds wait{}; !send_limit_.try_take(me, &wait)) co_return too_many_sends(wait);
-  store::SendRequest request{id, me, std::move(client_msg_id), std::move(body), reply_to};
-  co_return co_await sends_.send(std::move(request));
+  co_return co_await sends_.send(request_of(me, id, std::move(draft)));
 }
 
-void MessageService::submit(UserId me, ConversationId id, std::string client_msg_id,
-                            std::string body, std::optional<Seq> reply_to,
+void MessageService::submit(UserId me, ConversationId id, model::MessageDraft draft,
                             SendBatcher::Done done) {
-  if (auto p = send_problem(client_msg_id, body, reply_to); !p.empty()) {
+  if (auto p = send_problem(draft); !p.empty()) {
     done(nullptr, Expected<SentMessage>(Error::invalid(p)));
     return;
   }
@@ -80,7 +89,7 @@ void MessageService::submit(UserId me, ConversationId id, std::string client_msg
     done(nullptr, Expected<SentMessage>(too_many_sends(wait)));
     return;
   }
-  sends_.submit({id, me, std::move(client_msg_id), std::move(body), reply_to}, std::move(done));
+  sends_.submit(request_of(me, id, std::move(draft)), std::move(done));
 }
 
 Task<Expected<store::Page<model::Message>>> MessageService::history(
@@ -100,7 +109,9 @@ Task<Expected<store::Page<model::Message>>> MessageService::history(
 
 Task<Expected<model::Message>> MessageService::edit(UserId me, ConversationId id, Seq seq,
                                                     std::string body) {
-  if (auto p = message_body_problem(body); !p.empty()) co_return Error::invalid(p);
+  // An empty body is allowed only on a message that carries attachments or
+  // a share (checked under the lock, below).
+  if (auto p = message_body_problem(body, true); !p.empty()) co_return Error::invalid(p);
   Committed committed;
   Committed* out = &committed;
   auto job = [me, id, seq, body, out](store::Connection& c) {
@@ -112,6 +123,9 @@ Task<Expected<model::Message>> MessageService::edit(UserId me, ConversationId id
         return ok.error();
       }
       if (message.deleted) return message_deleted(seq);
+      if (body.empty() && !carries_media(message)) {
+        return Error::invalid("body must be 1 to 4000 characters");
+      }
       *out = {id, m.last_seq + 1, m.last_seq + 1};
       return MessageStore(tx).edit(id, seq, body, me);
     });

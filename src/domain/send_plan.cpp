@@ -53,6 +53,11 @@ std::vector<SendPlan> plan_sends(const std::vector<const store::SendRequest*>& r
         continue;
       }
     }
+    if (!s.attachments_readable) {
+      p.error = Error::invalid(
+          "attachments must name uploads of yours or ones shared with you in a conversation");
+      continue;
+    }
     auto [at, fresh] = last.try_emplace(q.conversation, s.membership->last_seq);
     model::Seq seq = at->second + 1;
     if (q.reply_to) {

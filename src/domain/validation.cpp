@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include <nlohmann/json.hpp>
+
 namespace chatd::domain {
 
 std::optional<std::size_t> utf8_length(std::string_view s) {
@@ -82,12 +84,57 @@ bool has_control(std::string_view s) {
 }
 }  // namespace
 
-std::string message_body_problem(std::string_view body) {
+std::string message_body_problem(std::string_view body, bool may_be_empty) {
   auto len = utf8_length(body);
   if (!len) return "body must be valid UTF-8";
-  if (*len < 1 || *len > 4000) return "body must be 1 to 4000 characters";
+  if (*len > 4000 || (*len < 1 && !may_be_empty)) {
+    return may_be_empty ? "body must be 0 to 4000 characters"
+                        : "body must be 1 to 4000 characters";
+  }
   if (body.find('\0') != std::string_view::npos) return "body must not contain U+0000";
   return "";
+}
+
+std::string attachments_problem(const std::vector<std::int64_t>& ids) {
+  if (ids.size() > 10) return "attachments must hold at most 10 attachment ids";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 1) return "attachments must hold positive attachment ids";
+    for (std::size_t j = 0; j < i; ++j) {
+      if (ids[j] == ids[i]) return "attachments must not name an attachment twice";
+    }
+  }
+  return "";
+}
+
+std::string share_problem(const model::Share& share) {
+  if (share.kind != "video" && share.kind != "profile" && share.kind != "link") {
+    return "share.kind must be video, profile or link";
+  }
+  auto ref = utf8_length(share.ref);
+  if (!ref || *ref < 1 || *ref > 512 || has_control(share.ref)) {
+    return "share.ref must be 1 to 512 characters of valid UTF-8 without control characters";
+  }
+  if (share.kind == "link") {
+    constexpr std::string_view scheme = "https://";
+    std::string_view r = share.ref;
+    if (r.size() <= scheme.size() || r.substr(0, scheme.size()) != scheme ||
+        r.find_first_of(" \t") != std::string_view::npos || r[scheme.size()] == '/') {
+      return "share.ref of a link must be an https:// URL";
+    }
+  }
+  auto title = utf8_length(share.title);
+  if (!title || *title > 200 || has_control(share.title)) {
+    return "share.title must be 0 to 200 characters of valid UTF-8 without control characters";
+  }
+  return "";
+}
+
+bool carries_media(const model::Message& message) {
+  auto j = nlohmann::json::parse(message.json, nullptr, false);
+  if (!j.is_object()) return false;
+  auto a = j.find("attachments");
+  auto s = j.find("share");
+  return (a != j.end() && a->is_array() && !a->empty()) || (s != j.end() && !s->is_null());
 }
 
 std::string client_msg_id_problem(std::string_view id) {

@@ -16,7 +16,7 @@ Task<Expected<store::Page<model::Event>>> DomainChatPort::events(model::UserId m
 }
 
 void DomainChatPort::send(model::UserId me, SendCommand c, SendDone done) {
-  messages_.submit(me, c.conversation, std::move(c.client_msg_id), std::move(c.body), c.reply_to,
+  messages_.submit(me, c.conversation, std::move(c.draft),
                    std::move(done));
 }
 

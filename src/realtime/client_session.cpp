@@ -310,8 +310,7 @@ void ClientSession::handle_send(const Json& frame, const Json& id) {
   if (!conv) return answer_now(conv.error());
   auto message = wire::parse_new_message(frame);
   if (!message) return answer_now(message.error());
-  SendCommand command{*conv, std::move(message->client_msg_id), std::move(message->body),
-                      message->reply_to};
+  SendCommand command{*conv, std::move(*message)};
   std::weak_ptr<ClientSession> weak = shared_from_this();
   auto executor = transport_->executor();
   // Queued for the group commit now, in arrival order; answered in that order.

@@ -18,11 +18,7 @@ RETURNING id, uploader_id, mime, size, sha256, )sql" CHATD_ATTACHMENT_SHAPE("att
 constexpr Statement kReadable{"att_readable", R"sql(
 SELECT a.id, a.uploader_id, a.mime, a.size, a.sha256, )sql" CHATD_ATTACHMENT_SHAPE("a") R"sql(::text
 FROM attachments a
-WHERE a.id = $1
-  AND (a.uploader_id = $2 OR EXISTS (
-        SELECT 1 FROM message_attachments ma
-        JOIN members m ON m.conversation_id = ma.conversation_id AND m.user_id = $2
-        WHERE ma.attachment_id = a.id)))sql"};
+WHERE a.id = $1 AND )sql" CHATD_ATTACHMENT_READABLE("a", "$2")};
 
 constexpr Statement kRemoveExpired{"att_remove_expired", R"sql(
 DELETE FROM attachments WHERE id IN (

@@ -42,8 +42,13 @@ SELECT r.i, )sql" CHATD_MEMBERSHIP_COLUMNS("c", "m") R"sql(,
        peer.state,
        CASE WHEN peer.state = 'request' THEN (
          SELECT count(*) FROM messages x WHERE x.conversation_id = r.conv AND x.sender_id = r.uid)
-       ELSE 0 END
-FROM jsonb_to_recordset($1::jsonb) AS r(i int, conv bigint, uid bigint, cmid text, reply_to bigint)
+       ELSE 0 END,
+       jsonb_array_length(r.att) = 0 OR NOT EXISTS (
+         SELECT 1 FROM jsonb_array_elements_text(r.att) w(id)
+         WHERE NOT EXISTS (SELECT 1 FROM attachments a
+                           WHERE a.id = w.id::bigint AND )sql" CHATD_ATTACHMENT_READABLE("a", "r.uid") R"sql())
+FROM jsonb_to_recordset($1::jsonb)
+  AS r(i int, conv bigint, uid bigint, cmid text, reply_to bigint, att jsonb)
 LEFT JOIN conversations c ON c.id = r.conv
 LEFT JOIN members m ON m.conversation_id = r.conv AND m.user_id = r.uid
 LEFT JOIN messages e ON e.conversation_id = r.conv AND e.sender_id = r.uid AND e.client_msg_id = r.cmid
@@ -56,14 +61,28 @@ ORDER BY r.i)sql"};
 // Event positions are drawn in (conversation, seq) order, so within a
 // conversation they rise with seq; each conversation then takes its newest
 // seq and position.
+// A message's attachments are rendered into it here, in the order given
+// (records never change), and listed in message_attachments for access.
 constexpr Statement kAppendMany{"msg_append_many", R"sql(
 WITH r AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb)
-    AS r(conv bigint, seq bigint, uid bigint, cmid text, body text, reply_to bigint)),
+    AS r(conv bigint, seq bigint, uid bigint, cmid text, body text, reply_to bigint,
+         att jsonb, share jsonb)),
 ins AS (
-  INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, body, reply_to)
-  SELECT conv, seq, uid, cmid, body, reply_to FROM r
+  INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, body, reply_to,
+                        attachments, share)
+  SELECT conv, seq, uid, cmid, body, reply_to,
+         CASE WHEN jsonb_array_length(att) = 0 THEN '[]'::jsonb ELSE (
+           SELECT jsonb_agg()sql" CHATD_ATTACHMENT_SHAPE("a") R"sql( ORDER BY w.ord)
+           FROM jsonb_array_elements_text(att) WITH ORDINALITY w(id, ord)
+           JOIN attachments a ON a.id = w.id::bigint) END,
+         share
+  FROM r
   RETURNING *),
+carried AS (
+  INSERT INTO message_attachments (conversation_id, seq, position, attachment_id)
+  SELECT r.conv, r.seq, w.ord, w.id::bigint
+  FROM r, jsonb_array_elements_text(r.att) WITH ORDINALITY w(id, ord)),
 ev AS (
   INSERT INTO events (conversation_id, seq, pos, kind, actor_id, created_at, data)
   SELECT i.conversation_id, i.seq, nextval('activity_pos'), 'message.created', i.sender_id,
@@ -118,9 +137,15 @@ WHERE conversation_id = $1
            AND EXISTS (SELECT 1 FROM messages
                        WHERE conversation_id = $1 AND seq = $2 AND edited_at IS NOT NULL))))sql"};
 
+// A tombstone carries nothing: its attachments and share go, and with its
+// message_attachments rows, the access they gave.
+constexpr Statement kClearAttachments{
+    "msg_clear_attachments",
+    "DELETE FROM message_attachments WHERE conversation_id = $1 AND seq = $2"};
+
 constexpr Statement kDelete{"msg_delete", CHATD_BUMP R"sql(,
 upd AS (
-  UPDATE messages SET body = '', deleted = true
+  UPDATE messages SET body = '', deleted = true, attachments = '[]'::jsonb, share = NULL
   WHERE conversation_id = $1 AND seq = $3
   RETURNING *),
 ev AS (
@@ -228,7 +253,8 @@ std::vector<SendState> MessageStore::send_states(const std::vector<const SendReq
                      {"conv", q.conversation},
                      {"uid", q.sender},
                      {"cmid", q.client_msg_id},
-                     {"reply_to", q.reply_to ? nlohmann::json(*q.reply_to) : nlohmann::json()}});
+                     {"reply_to", q.reply_to ? nlohmann::json(*q.reply_to) : nlohmann::json()},
+                     {"att", q.attachments}});
   }
   std::vector<SendState> out(requests.size());
   for (const auto& row : tx_of(tx_).exec(kSendStates, input.dump())) {
@@ -239,6 +265,7 @@ std::vector<SendState> MessageStore::send_states(const std::vector<const SendReq
     s.reply_exists = row[13].as<bool>();
     if (!row[14].is_null()) s.peer = model::member_status_from(row[14].as<std::string>());
     s.sent_before = row[15].as<std::int64_t>();
+    s.attachments_readable = row[16].as<bool>();
   }
   return out;
 }
@@ -253,7 +280,12 @@ std::vector<Appended> MessageStore::append_all(const std::vector<NewMessage>& me
                      {"uid", q.sender},
                      {"cmid", q.client_msg_id},
                      {"body", q.body},
-                     {"reply_to", q.reply_to ? nlohmann::json(*q.reply_to) : nlohmann::json()}});
+                     {"reply_to", q.reply_to ? nlohmann::json(*q.reply_to) : nlohmann::json()},
+                     {"att", q.attachments},
+                     {"share", q.share ? nlohmann::json{{"kind", q.share->kind},
+                                                        {"ref", q.share->ref},
+                                                        {"title", q.share->title}}
+                                       : nlohmann::json()}});
   }
   std::vector<Appended> out;
   out.reserve(messages.size());
@@ -289,6 +321,7 @@ model::Message MessageStore::edit(ConversationId id, Seq seq, const std::string&
 model::Message MessageStore::remove(ConversationId id, Seq seq, UserId actor) {
   auto& tx = tx_of(tx_);
   tx.exec(kClearReactions, id, seq);
+  tx.exec(kClearAttachments, id, seq);
   tx.exec(kScrubEvents, id, seq);
   return message_from(tx.exec(kDelete, id, actor, seq)[0]);
 }

@@ -35,6 +35,14 @@
   "jsonb_build_object('id', " a ".id, 'mime', " a ".mime, 'size', " a ".size, "       \
   "'sha256', " a ".sha256, 'created_at', chatd_ts(" a ".created_at))"
 
+// Whether user `u` may read attachment record `a` (API.md): its uploader, or
+// a current member of a conversation where a message that is not deleted
+// carries it (a delete removes the message's message_attachments rows).
+#define CHATD_ATTACHMENT_READABLE(a, u)                                                      \
+  "(" a ".uploader_id = " u " OR EXISTS (SELECT 1 FROM message_attachments ma "             \
+  "JOIN members rm ON rm.conversation_id = ma.conversation_id AND rm.user_id = " u " "       \
+  "WHERE ma.attachment_id = " a ".id))"
+
 // The reactions of message `a` as {emoji: count}; '{}' when none.
 #define CHATD_REACTIONS(a)                                                                  \
   "coalesce((SELECT jsonb_object_agg(r.emoji, r.n) FROM (SELECT emoji, count(*) AS n "      \

@@ -105,7 +105,28 @@ Expected<NewMessage> parse_new_message(const Json& object) {
   if (!body) return body.error();
   auto reply_to = optional_int_field(object, "reply_to");
   if (!reply_to) return reply_to.error();
-  return NewMessage{std::move(*client_msg_id), std::move(*body), *reply_to};
+  NewMessage out{std::move(*client_msg_id), std::move(*body), *reply_to, {}, std::nullopt};
+  if (auto it = object.find("attachments"); it != object.end() && !it->is_null()) {
+    if (!it->is_array()) return Error::invalid("attachments must be an array of attachment ids");
+    for (const auto& v : *it) {
+      if (!v.is_number_integer() ||
+          (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))) {
+        return Error::invalid("attachments must hold integer attachment ids");
+      }
+      out.attachments.push_back(v.get<std::int64_t>());
+    }
+  }
+  if (auto it = object.find("share"); it != object.end() && !it->is_null()) {
+    if (!it->is_object()) return Error::invalid("share must be an object {kind, ref, title} or null");
+    auto kind = string_field(*it, "kind");
+    if (!kind) return Error::invalid("share." + kind.error().message);
+    auto ref = string_field(*it, "ref");
+    if (!ref) return Error::invalid("share." + ref.error().message);
+    auto title = optional_string_field(*it, "title");
+    if (!title) return Error::invalid("share." + title.error().message);
+    out.share = model::Share{std::move(*kind), std::move(*ref), title->value_or("")};
+  }
+  return out;
 }
 
 Expected<MessageEdit> parse_message_edit(const Json& object) {

@@ -73,7 +73,7 @@ class FakeChat final : public ChatPort {
     co_return page;
   }
   void send(model::UserId, SendCommand command, SendDone done) override {
-    submitted.push_back(command.client_msg_id);
+    submitted.push_back(command.draft.client_msg_id);
     pending.push_back(std::move(done));
   }
   Task<Expected<model::Seq>> mark_read(model::UserId, model::ConversationId, model::Seq seq) override {

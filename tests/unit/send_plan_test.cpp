@@ -16,7 +16,7 @@ struct Batch {
   // A send by `sender` to `conv` whose last_seq is `last_seq`, the sender a member.
   Batch& add(model::ConversationId conv, model::UserId sender, std::string cmid,
              model::Seq last_seq, std::optional<model::Seq> reply_to = std::nullopt) {
-    requests.push_back({conv, sender, std::move(cmid), "hi", reply_to});
+    requests.push_back({conv, sender, std::move(cmid), "hi", reply_to, {}, std::nullopt});
     store::SendState s;
     model::Membership m;
     m.conversation_id = conv;
@@ -150,6 +150,30 @@ TEST(SendPlan, ADeclinedRequestRefusesTheRequesterAndWritingAcceptsOnce) {
   EXPECT_TRUE(p[1].accepts);
   EXPECT_EQ(p[2].kind, Kind::append);
   EXPECT_FALSE(p[2].accepts) << "accepted once per batch";
+}
+
+
+TEST(SendPlan, AnAttachmentTheSenderMayNotReadRefusesOnlyThatSend) {
+  Batch b;
+  b.add(10, 1, "a", 5).add(10, 2, "b", 5).add(10, 1, "c", 5);
+  b.states[1].attachments_readable = false;
+  auto p = b.plan();
+  EXPECT_EQ(p[0].kind, Kind::append);
+  EXPECT_EQ(p[0].seq, 6);
+  EXPECT_EQ(p[1].kind, Kind::reject);
+  EXPECT_EQ(p[1].error.code, "invalid_request");
+  // No seq was taken by the refused send: the log stays gap-free.
+  EXPECT_EQ(p[2].kind, Kind::append);
+  EXPECT_EQ(p[2].seq, 7);
+}
+
+TEST(SendPlan, ARetryOfAStoredMessageIsAnsweredEvenIfItsAttachmentIsNowUnreadable) {
+  Batch b;
+  b.add(10, 1, "a", 5);
+  b.last().existing = model::Message{10, 3, 1, false, "{}"};
+  b.last().attachments_readable = false;
+  auto p = b.plan();
+  EXPECT_EQ(p[0].kind, Kind::existing);
 }
 
 }  // namespace

@@ -30,14 +30,13 @@ class MessageService {
 
   // rate_limited (nothing stored) beyond the user's send rate.
   Task<Expected<SentMessage>> send(model::UserId me, model::ConversationId id,
-                                   std::string client_msg_id, std::string body,
-                                   std::optional<model::Seq> reply_to);
+                                   model::MessageDraft draft);
   // The same send, queued for the group commit before this returns, so that
   // sends submitted one after another are stored in that order (pipelined
   // WebSocket frames). `done` runs once: at once for invalid input, else on a
   // database worker after the commit.
-  void submit(model::UserId me, model::ConversationId id, std::string client_msg_id,
-              std::string body, std::optional<model::Seq> reply_to, SendBatcher::Done done);
+  void submit(model::UserId me, model::ConversationId id, model::MessageDraft draft,
+              SendBatcher::Done done);
   Task<Expected<store::Page<model::Message>>> history(model::UserId me, model::ConversationId id,
                                                       std::optional<model::Seq> before,
                                                       std::optional<model::Seq> after, int limit);

@@ -7,8 +7,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "chatd/core/expected.hpp"
+#include "chatd/model/conversation.hpp"
 
 namespace chatd::domain {
 
@@ -20,7 +22,15 @@ std::string username_problem(std::string_view username);
 std::string password_problem(std::string_view password);
 std::string display_name_problem(std::string_view display_name);
 
-std::string message_body_problem(std::string_view body);   // 1..4000 characters
+// 1..4000 characters; 0..4000 when the message carries attachments or a share.
+std::string message_body_problem(std::string_view body, bool may_be_empty = false);
+// A message's attachment ids: at most 10, positive, none twice.
+std::string attachments_problem(const std::vector<std::int64_t>& ids);
+// A share: kind video, profile or link; ref 1..512 characters (a link's an
+// https:// URL); title 0..200 characters.
+std::string share_problem(const model::Share& share);
+// Whether a stored message carries attachments or a share (from its JSON).
+bool carries_media(const model::Message& message);
 std::string client_msg_id_problem(std::string_view id);    // 1..64 visible ASCII
 std::string emoji_problem(std::string_view emoji);         // 1..64 bytes, no space/control
 std::string title_problem(std::string_view title);         // 1..100 characters

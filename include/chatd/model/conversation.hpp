@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "chatd/model/attachment.hpp"
 #include "chatd/model/user.hpp"
 
 namespace chatd::model {
@@ -41,6 +42,15 @@ struct Member {
   // None when hidden from the reader: the member turned read receipts off, or
   // has not accepted the conversation (a request).
   std::optional<Seq> read_seq;
+};
+
+// A message as its sender composes it (REST body, `send` frame).
+struct MessageDraft {
+  std::string client_msg_id;
+  std::string body;
+  std::optional<Seq> reply_to;
+  std::vector<AttachmentId> attachments;  // v1.1: ids of uploads, in order
+  std::optional<Share> share;             // v1.1
 };
 
 // A message as stored; `json` is its API representation, rendered by the

@@ -24,9 +24,7 @@ namespace chatd::realtime {
 
 struct SendCommand {
   model::ConversationId conversation = 0;
-  std::string client_msg_id;
-  std::string body;
-  std::optional<model::Seq> reply_to;
+  model::MessageDraft draft;
 };
 
 class ChatPort {

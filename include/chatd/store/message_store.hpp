@@ -34,6 +34,8 @@ struct SendRequest {
   std::string client_msg_id;
   std::string body;
   std::optional<model::Seq> reply_to;
+  std::vector<model::AttachmentId> attachments;  // checked: 0..10, distinct
+  std::optional<model::Share> share;             // checked
 };
 
 // What the store knows about one SendRequest, read after the conversation
@@ -47,6 +49,8 @@ struct SendState {
   // request, how many messages the sender already stored there.
   std::optional<model::MemberStatus> peer;
   std::int64_t sent_before = 0;
+  // Every attachment named is one the sender may read (API.md).
+  bool attachments_readable = true;
 };
 
 // A message to append at a seq the caller allocated under the lock.

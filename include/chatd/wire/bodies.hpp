@@ -74,11 +74,7 @@ struct ReadMark {
 Expected<ReadMark> parse_read_mark(const Json& object);
 
 // POST /v1/conversations/{id}/messages, and the `send` frame (with conversation_id).
-struct NewMessage {
-  std::string client_msg_id;
-  std::string body;
-  std::optional<model::Seq> reply_to;
-};
+using NewMessage = model::MessageDraft;
 Expected<NewMessage> parse_new_message(const Json& object);
 
 // PATCH /v1/conversations/{id}/messages/{seq}
