@@ -212,6 +212,9 @@ int serve(const Config& config) {
   domain::AttachmentSweeper::Options sweep_options;
   sweep_options.ttl = std::chrono::duration_cast<std::chrono::seconds>(config.attachment_ttl);
   sweep_options.interval = config.sweep_interval;
+  // Files are only removed once they are this old: an hour, or the TTL when
+  // that is shorter (tests).
+  sweep_options.grace = std::min(sweep_options.ttl, std::chrono::seconds(3600));
   domain::AttachmentSweeper sweeper(config.database_url, *blobs, metrics, sweep_options);
   api::register_routes(dispatcher, {accounts, health, users, sessions, blocks_api, conversations_api,
                                     messages_api, search_api, attachments_api});

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <filesystem>
 #include "harness.hpp"
 
 #include <fcntl.h>
@@ -81,6 +82,19 @@ ChatdProcess::ChatdProcess(std::vector<std::string> args, std::map<std::string, 
     args_.push_back("--rate-sends");
     args_.push_back("0");
   }
+  // Attachment files go to a directory of this process's own, removed with
+  // it, unless the test names one.
+  auto given = std::find(args_.begin(), args_.end(), "--data-dir");
+  if (given != args_.end() && given + 1 != args_.end()) {
+    data_dir_ = *(given + 1);
+  } else if (!env_.count("CHATD_DATA_DIR")) {
+    char tmpl[] = "/tmp/chatd-test-data-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+    data_dir_ = tmpl;
+    owns_data_dir_ = true;
+    args_.push_back("--data-dir");
+    args_.push_back(data_dir_);
+  }
 }
 
 ChatdProcess::~ChatdProcess() {
@@ -91,6 +105,10 @@ ChatdProcess::~ChatdProcess() {
     pid_ = -1;
   }
   if (reader_.joinable()) reader_.join();
+  if (owns_data_dir_) {
+    std::error_code ec;
+    std::filesystem::remove_all(data_dir_, ec);
+  }
 }
 
 void ChatdProcess::spawn() {

@@ -53,6 +53,13 @@ class ChatdProcess {
   // Waits for exit; returns the exit code, or -1 on timeout, or 128+signal.
   int wait(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   std::uint16_t port() const { return port_; }
+  // Where its attachment files are (--data-dir).
+  const std::string& data_dir() const { return data_dir_; }
+  // `next` (a restart on the same directory) removes it when it is done.
+  void hand_data_dir_to(ChatdProcess& next) {
+    next.owns_data_dir_ = owns_data_dir_ && next.data_dir_ == data_dir_;
+    if (next.owns_data_dir_) owns_data_dir_ = false;
+  }
   std::string output() const;
   bool running() const { return pid_ > 0; }
 
@@ -69,6 +76,8 @@ class ChatdProcess {
   std::thread reader_;
   mutable std::mutex mu_;
   std::string output_;
+  std::string data_dir_;
+  bool owns_data_dir_ = false;
 };
 
 struct HttpResult {
