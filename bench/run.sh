@@ -27,10 +27,12 @@ if [ $quick -eq 1 ]; then
   D=3; USERS=128; MEMBERS=200; FAN_MSGS=8; CONNS_N=2000; HISTORY=50000; RATES="1000"; HTTP_CONNS="64"
   SEARCH_CONVS=200; SEARCH_MSGS=50000
   SUSTAIN_RATES=""
+  MEDIA_CONC=2; MEDIA_ROUNDS=3
 else
   D=15; USERS=128; MEMBERS=1000; FAN_MSGS=30; CONNS_N=50000; HISTORY=1000000; RATES="1000 5000 10000"; HTTP_CONNS="64 256"
   SEARCH_CONVS=200; SEARCH_MSGS=1000000
   SUSTAIN_RATES="2000 3000 4000 5000 6000 7000 8000"
+  MEDIA_CONC=4; MEDIA_ROUNDS=10
 fi
 # e2e senders: one per direct conversation.
 PAIRS=$USERS
@@ -72,7 +74,8 @@ HIST_CONV=$((USERS + 2))
 # ---- chatd and nginx
 port=$(free_port)
 "$bin/chatd" --database-url "$url" --listen "127.0.0.1:$port" --log-level warn \
-  --ws-max-queue 4096 --ws-accept-rate 0 --rate-sends 0 --rate-logins 0 > "$work/chatd.log" 2>&1 &
+  --ws-max-queue 4096 --ws-accept-rate 0 --rate-sends 0 --rate-logins 0 \
+  --data-dir "$work/data" > "$work/chatd.log" 2>&1 &
 chatd_pid=$!; pids+=("$chatd_pid")
 for _ in $(seq 100); do curl -sf "127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 nginx_port=$(free_port)
@@ -205,6 +208,58 @@ for q in music zanzibar; do
   emit "search-$q" "$(jget "$s" per_s)" "${pg:-0}" "req/s (p99 target 50 ms)" \
     "\"p50_ms\":$(jget "$s" p50_ms),\"p99_ms\":$(jget "$s" p99_ms),\"errors\":$(jget "$s" errors)"
 done
+
+# 8. media: a 25 MiB attachment uploaded and downloaded by MEDIA_CONC
+# concurrent curl processes, beside the same curl commands against nginx
+# (a WebDAV PUT stored to disk; the same file served with sendfile).
+# chatd's RSS is sampled throughout: its growth per concurrent upload
+# (target: under 2 MiB) shows that uploads stream rather than buffer.
+media="$work/media.jpg"
+{ printf '\xff\xd8\xff\xe0'; head -c $((25 * 1024 * 1024 - 4)) /dev/urandom; } > "$media"
+curl -sf -X POST "127.0.0.1:$port/v1/users" -H 'Content-Type: application/json' \
+  -d '{"username":"media_bench","password":"media-bench-password"}' >/dev/null
+media_token=$(curl -sf -X POST "127.0.0.1:$port/v1/sessions" -H 'Content-Type: application/json' \
+  -d '{"username":"media_bench","password":"media-bench-password"}' | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+mkdir -p "$work/nginx/media"
+# media_run METHOD URL [curl args]: MEDIA_CONC curls, MEDIA_ROUNDS each; prints MiB/s.
+media_run() {
+  local method=$1 url=$2; shift 2
+  local t0 t1 j
+  t0=$(date +%s.%N)
+  for j in $(seq "$MEDIA_CONC"); do
+    ( for _ in $(seq "$MEDIA_ROUNDS"); do
+        curl -sf -o /dev/null -X "$method" "$@" "$url" || echo "curl failed: $method $url" >&2
+      done ) &
+  done
+  wait
+  t1=$(date +%s.%N)
+  awk -v n=$((MEDIA_CONC * MEDIA_ROUNDS)) -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n * 25 / (b - a) }'
+}
+rss_now() { awk '/VmRSS/ {print $2}' "/proc/$chatd_pid/status"; }
+rss_watch() {  # the highest VmRSS (KiB) until the file $1 appears
+  local peak=0 v
+  while [ ! -e "$1" ]; do v=$(rss_now); [ "$v" -gt "$peak" ] && peak=$v; sleep 0.02; done
+  echo "$peak"
+}
+auth=(-H "Authorization: Bearer $media_token")
+# Warm both (page cache, first-use allocations), then measure.
+curl -sf -o /dev/null -X PUT -T "$media" "127.0.0.1:$nginx_port/media/warm.jpg"
+curl -sf -o /dev/null -X POST -T "$media" "${auth[@]}" -H 'Content-Type: image/jpeg' "127.0.0.1:$port/v1/attachments"
+rss_before=$(rss_now)
+rm -f "$work/rss.done"; rss_watch "$work/rss.done" > "$work/rss.peak" &
+up_chatd=$(media_run POST "127.0.0.1:$port/v1/attachments" -T "$media" "${auth[@]}" -H 'Content-Type: image/jpeg')
+touch "$work/rss.done"; wait "$!" 2>/dev/null || true
+rss_peak=$(cat "$work/rss.peak")
+up_nginx=$(media_run PUT "127.0.0.1:$nginx_port/media/up.jpg" -T "$media")
+growth=$(awk -v a="$rss_before" -v b="$rss_peak" -v c="$MEDIA_CONC" 'BEGIN { printf "%.2f", (b - a) / 1024 / c }')
+emit "upload-25MiB-c$MEDIA_CONC" "$up_chatd" "$up_nginx" "MiB/s (target >= 0.8x)" \
+  "\"rss_growth_mib_per_upload\":$growth"
+att_id=$(curl -sf -X POST -T "$media" "${auth[@]}" -H 'Content-Type: image/jpeg' \
+  "127.0.0.1:$port/v1/attachments" | sed -n 's/.*"id": *\([0-9]*\).*/\1/p')
+cp "$media" "$work/nginx/media/file.jpg"
+down_chatd=$(media_run GET "127.0.0.1:$port/v1/attachments/$att_id" "${auth[@]}")
+down_nginx=$(media_run GET "127.0.0.1:$nginx_port/media/file.jpg")
+emit "download-25MiB-c$MEDIA_CONC" "$down_chatd" "$down_nginx" "MiB/s (target >= 0.8x)"
 
 echo
 printf '%-28s %14s %14s %8s  %s\n' scenario chatd baseline ratio unit

@@ -35,3 +35,38 @@ CREATE INDEX message_attachments_attachment_idx ON message_attachments (attachme
 -- change, so the rendering cannot go stale) and its share, or null.
 ALTER TABLE messages ADD COLUMN attachments jsonb NOT NULL DEFAULT '[]'::jsonb;
 ALTER TABLE messages ADD COLUMN share jsonb;
+
+-- The message shape for SQL callers (the pgbench baselines, chatd_message_json)
+-- gains the two fields; the store renders the same (src/store/shapes.hpp).
+CREATE FUNCTION chatd_message_shape(conversation_id bigint, seq bigint, sender_id bigint,
+                                    client_msg_id text, body text, reply_to bigint,
+                                    created_at timestamptz, edited_at timestamptz,
+                                    deleted boolean, reactions jsonb,
+                                    attachments jsonb, share jsonb) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT jsonb_build_object(
+    'conversation_id', conversation_id,
+    'seq', seq,
+    'sender_id', sender_id,
+    'client_msg_id', client_msg_id,
+    'body', body,
+    'reply_to', reply_to,
+    'created_at', chatd_ts(created_at),
+    'edited_at', CASE WHEN edited_at IS NULL THEN NULL ELSE chatd_ts(edited_at) END,
+    'deleted', deleted,
+    'reactions', reactions,
+    'attachments', attachments,
+    'share', share)
+$$;
+
+CREATE OR REPLACE FUNCTION chatd_message_json(m messages) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT chatd_message_shape(
+    m.conversation_id, m.seq, m.sender_id, m.client_msg_id, m.body, m.reply_to,
+    m.created_at, m.edited_at, m.deleted,
+    coalesce((SELECT jsonb_object_agg(r.emoji, r.n)
+              FROM (SELECT emoji, count(*) AS n FROM reactions
+                    WHERE conversation_id = m.conversation_id AND seq = m.seq
+                    GROUP BY emoji) r), '{}'::jsonb),
+    m.attachments, m.share)
+$$;

@@ -11,6 +11,7 @@ LEFT JOIN LATERAL (
                              coalesce((SELECT jsonb_object_agg(r.emoji, r.n)
                                        FROM (SELECT emoji, count(*) AS n FROM reactions
                                              WHERE conversation_id = m.conversation_id AND seq = m.seq
-                                             GROUP BY emoji) r), '{}'::jsonb))::text
+                                             GROUP BY emoji) r), '{}'::jsonb),
+                             m.attachments, m.share)::text
   FROM messages m WHERE m.conversation_id = mem.id AND m.seq > 0 AND m.seq < 9223372036854775807
   ORDER BY m.seq DESC LIMIT 51) p ON true;

@@ -9,7 +9,8 @@ SELECT m.conversation_id, m.seq, m.sender_id, m.deleted,
          'deleted', m.deleted,
          'reactions', coalesce((SELECT jsonb_object_agg(r.emoji, r.n) FROM (SELECT emoji, count(*) AS n
                                 FROM reactions WHERE conversation_id = m.conversation_id AND seq = m.seq
-                                GROUP BY emoji) r), '{}'::jsonb))::text,
+                                GROUP BY emoji) r), '{}'::jsonb),
+         'attachments', m.attachments, 'share', m.share)::text,
        (extract(epoch FROM m.created_at) * 1000000)::bigint
 FROM members mm
 JOIN messages m ON m.conversation_id = mm.conversation_id

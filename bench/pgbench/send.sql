@@ -21,7 +21,8 @@ ins AS (INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, bo
 ev AS (INSERT INTO events (conversation_id, seq, pos, kind, actor_id, created_at, data)
        SELECT i.conversation_id, i.seq, b.activity_pos, 'message.created', i.sender_id, i.created_at,
               chatd_message_shape(i.conversation_id, i.seq, i.sender_id, i.client_msg_id, i.body,
-                                  i.reply_to, i.created_at, i.edited_at, i.deleted, '{}'::jsonb)
+                                  i.reply_to, i.created_at, i.edited_at, i.deleted, '{}'::jsonb,
+                                  i.attachments, i.share)
        FROM ins i, bump b RETURNING data)
 SELECT i.seq, ev.data::text FROM ins i, ev;
 END;

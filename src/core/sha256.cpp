@@ -56,32 +56,46 @@ __attribute__((target("sha,sse4.1,ssse3"))) void compress_ni(std::uint32_t h[8],
   s1 = _mm_shuffle_epi32(s1, 0x1B);                                        // H G F E
   __m128i s0 = _mm_alignr_epi8(t, s1, 8);                                  // ABEF
   s1 = _mm_blend_epi16(s1, t, 0xF0);                                       // CDGH
+  const __m128i* k = reinterpret_cast<const __m128i*>(kRound);
+  __m128i msg;
+  // Four rounds with message words m (W+K, low half then high half).
+#define CHATD_ROUNDS4(m, i)                      \
+  msg = _mm_add_epi32(m, _mm_load_si128(k + i)); \
+  s1 = _mm_sha256rnds2_epu32(s1, s0, msg);       \
+  msg = _mm_shuffle_epi32(msg, 0x0E);            \
+  s0 = _mm_sha256rnds2_epu32(s0, s1, msg);
+  // The next four words into a, from the last sixteen (a oldest, d newest).
+#define CHATD_SCHEDULE(a, b, c, d)                     \
+  a = _mm_sha256msg1_epu32(a, b);                      \
+  a = _mm_add_epi32(a, _mm_alignr_epi8(d, c, 4));      \
+  a = _mm_sha256msg2_epu32(a, d);
   for (; count > 0; --count, data += 64) {
     __m128i save0 = s0, save1 = s1;
-    __m128i w[4];
-    for (int i = 0; i < 4; ++i) {
-      w[i] = _mm_shuffle_epi8(
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 16 * i)), byteswap);
-    }
-    for (int g = 0; g < 16; ++g) {
-      __m128i& cur = w[g & 3];
-      if (g >= 4) {
-        const __m128i& next = w[(g + 1) & 3];
-        const __m128i& third = w[(g + 2) & 3];
-        const __m128i& last = w[(g + 3) & 3];
-        cur = _mm_sha256msg1_epu32(cur, next);
-        cur = _mm_add_epi32(cur, _mm_alignr_epi8(last, third, 4));
-        cur = _mm_sha256msg2_epu32(cur, last);
-      }
-      __m128i msg =
-          _mm_add_epi32(cur, _mm_load_si128(reinterpret_cast<const __m128i*>(kRound + 4 * g)));
-      s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
-      msg = _mm_shuffle_epi32(msg, 0x0E);
-      s0 = _mm_sha256rnds2_epu32(s0, s1, msg);
-    }
+    __m128i m0 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data)), byteswap);
+    __m128i m1 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 16)), byteswap);
+    __m128i m2 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 32)), byteswap);
+    __m128i m3 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 48)), byteswap);
+    CHATD_ROUNDS4(m0, 0)
+    CHATD_ROUNDS4(m1, 1)
+    CHATD_ROUNDS4(m2, 2)
+    CHATD_ROUNDS4(m3, 3)
+    CHATD_SCHEDULE(m0, m1, m2, m3) CHATD_ROUNDS4(m0, 4)
+    CHATD_SCHEDULE(m1, m2, m3, m0) CHATD_ROUNDS4(m1, 5)
+    CHATD_SCHEDULE(m2, m3, m0, m1) CHATD_ROUNDS4(m2, 6)
+    CHATD_SCHEDULE(m3, m0, m1, m2) CHATD_ROUNDS4(m3, 7)
+    CHATD_SCHEDULE(m0, m1, m2, m3) CHATD_ROUNDS4(m0, 8)
+    CHATD_SCHEDULE(m1, m2, m3, m0) CHATD_ROUNDS4(m1, 9)
+    CHATD_SCHEDULE(m2, m3, m0, m1) CHATD_ROUNDS4(m2, 10)
+    CHATD_SCHEDULE(m3, m0, m1, m2) CHATD_ROUNDS4(m3, 11)
+    CHATD_SCHEDULE(m0, m1, m2, m3) CHATD_ROUNDS4(m0, 12)
+    CHATD_SCHEDULE(m1, m2, m3, m0) CHATD_ROUNDS4(m1, 13)
+    CHATD_SCHEDULE(m2, m3, m0, m1) CHATD_ROUNDS4(m2, 14)
+    CHATD_SCHEDULE(m3, m0, m1, m2) CHATD_ROUNDS4(m3, 15)
     s0 = _mm_add_epi32(s0, save0);
     s1 = _mm_add_epi32(s1, save1);
   }
+#undef CHATD_ROUNDS4
+#undef CHATD_SCHEDULE
   t = _mm_shuffle_epi32(s0, 0x1B);         // A B E F
   s1 = _mm_shuffle_epi32(s1, 0xB1);        // G H C D
   s0 = _mm_blend_epi16(t, s1, 0xF0);       // A B C D

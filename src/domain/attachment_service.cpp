@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <mutex>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -21,7 +22,7 @@ namespace chatd::domain {
 namespace {
 // Per read from the client and per write to disk: what an upload holds in
 // memory. While the disk pool writes it, the kernel keeps receiving.
-constexpr std::size_t kChunk = 256 * 1024;
+constexpr std::size_t kChunk = 512 * 1024;
 
 Error too_large(std::uint64_t limit) {
   return {ErrorKind::payload_too_large, "payload_too_large",
@@ -31,10 +32,16 @@ Error unsupported(const std::string& why) {
   return {ErrorKind::unsupported_media_type, "unsupported_media_type", why};
 }
 
-// What the disk pool does with one chunk: hash it, write it.
+// What the disk pool does with each chunk: hash it, write it. The chunks
+// live here, not in the coroutine, so a job still running when the upload
+// is refused never reads freed memory; `mu` keeps a write and the removal
+// of the file apart. Hash jobs run one at a time, in order (each is awaited
+// before the next starts).
 struct Sink {
+  std::mutex mu;
   Sha256 hash;
   std::unique_ptr<store::BlobStore::Upload> file;
+  std::vector<char> chunks[2] = {std::vector<char>(kChunk), std::vector<char>(kChunk)};
 };
 
 // Removes an unfinished upload's temporary file on the disk pool, whatever
@@ -44,7 +51,11 @@ struct DropOnExit {
   std::shared_ptr<Sink> sink;
   ~DropOnExit() {
     auto s = sink;
-    if (!disk.try_post([s](std::size_t) { s->file.reset(); })) s->file.reset();
+    auto drop = [s](std::size_t) {
+      std::lock_guard lock(s->mu);
+      s->file.reset();
+    };
+    if (!disk.try_post(drop)) drop(0);
   }
 };
 }  // namespace
@@ -72,31 +83,38 @@ Task<Expected<model::Attachment>> AttachmentService::upload(model::UserId me,
   co_await run_on<bool>(disk_, open_job);
   DropOnExit drop{disk_, sink};
 
-  std::vector<char> buf(kChunk);
   std::string head;  // the first kSniffBytes, until they are checked
   bool checked = false;
   std::uint64_t total = 0;
-  for (;;) {
-    std::size_t n = co_await body.read(buf.data(), buf.size());
-    if (n == 0) break;
+  // While the next chunk is read from the client, the disk pool hashes the
+  // last one on one worker and writes it on another (each about as costly).
+  std::shared_ptr<Started<bool>> hashing, writing;
+  for (int turn = 0;; turn ^= 1) {
+    char* data = sink->chunks[turn].data();
+    std::size_t n = co_await body.read(data, kChunk);
     total += n;
     if (total > limit_) co_return too_large(limit_);
-    if (!checked) {
-      head.append(buf.data(), std::min(n, kSniffBytes - head.size()));
+    if (!checked && n > 0) {
+      head.append(data, std::min(n, kSniffBytes - head.size()));
       if (head.size() == kSniffBytes) {
-        if (!bytes_match(*mime, head)) {
-          co_return unsupported("the bytes are not " + *mime);
-        }
+        if (!bytes_match(*mime, head)) co_return unsupported("the bytes are not " + *mime);
         checked = true;
       }
     }
-    const char* data = buf.data();
-    auto write_job = [sink, data, n](std::size_t) {
+    if (hashing) co_await finish(hashing);
+    if (writing) co_await finish(writing);
+    if (n == 0) break;
+    auto hash_job = [sink, data, n](std::size_t) {
       sink->hash.update(data, n);
+      return true;
+    };
+    auto write_job = [sink, data, n](std::size_t) {
+      std::lock_guard lock(sink->mu);
       sink->file->write(data, n);
       return true;
     };
-    co_await run_on<bool>(disk_, write_job);
+    hashing = co_await start_on<bool>(disk_, hash_job);
+    writing = co_await start_on<bool>(disk_, write_job);
   }
   if (total == 0) co_return Error::invalid("the upload is empty");
   if (!checked && !bytes_match(*mime, head)) co_return unsupported("the bytes are not " + *mime);

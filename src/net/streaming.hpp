@@ -29,12 +29,14 @@ class StreamedBody final : public ByteSource {
   StreamedBody(Connection& conn, boost::beast::flat_buffer& buffer, StreamParser& parser,
                bool expect_continue, std::chrono::milliseconds read_timeout)
       : conn_(conn), buffer_(buffer), parser_(parser), expect_continue_(expect_continue),
-        read_timeout_(read_timeout) {}
+        read_timeout_(read_timeout) {
+    if (auto n = parser_.content_length(); n && !parser_.chunked()) remaining_ = *n;
+  }
 
   Task<std::size_t> read(char* data, std::size_t size) override;
   std::optional<std::uint64_t> declared_length() const override;
   // Whether the whole body was read (else the connection cannot be reused).
-  bool done() const { return parser_.is_done(); }
+  bool done() const { return remaining_ ? *remaining_ == 0 : parser_.is_done(); }
 
  private:
   Connection& conn_;
@@ -42,6 +44,13 @@ class StreamedBody final : public ByteSource {
   StreamParser& parser_;
   bool expect_continue_;
   std::chrono::milliseconds read_timeout_;
+  // A body of known length is read straight into the caller's buffer, in
+  // reads as large as it allows; the parser (a copy, small reads) decodes
+  // only chunked bodies.
+  std::optional<std::uint64_t> remaining_;
+
+  Task<std::size_t> read_known_length(char* data, std::size_t size);
+  Task<std::size_t> read_chunked(char* data, std::size_t size);
 };
 
 // Writes `length` bytes of `file` from `offset` to the connection: read on

@@ -9,6 +9,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <exception>
@@ -87,6 +90,58 @@ Task<R> run_on(WorkerPool& pool, F&& fn) {
     if (!queued) done(std::make_exception_ptr(Overloaded("work queue full")), std::nullopt);
   };
   return when_done<R>(std::move(start));
+}
+
+// A job started on a pool now and awaited later, so that a coroutine can
+// overlap it with its own waiting (an upload reads the next chunk from the
+// client while the disk pool writes the last one):
+//   auto job = co_await start_on<R>(pool, fn);  ...  R r = co_await finish(job);
+// One awaiter; the coroutine's executor must be single-threaded (an IO
+// thread's io_context), which is where the job's completion is delivered.
+template <class R>
+struct Started {
+  explicit Started(boost::asio::any_io_executor ex) : wake(ex, boost::asio::steady_timer::time_point::max()) {}
+  boost::asio::steady_timer wake;
+  bool done = false;
+  std::optional<R> value;
+  std::exception_ptr error;
+};
+
+template <class R, class F>
+Task<std::shared_ptr<Started<R>>> start_on(WorkerPool& pool, F&& fn) {
+  auto ex = co_await boost::asio::this_coro::executor;
+  auto state = std::make_shared<Started<R>>(ex);
+  auto f = std::make_shared<std::decay_t<F>>(std::forward<F>(fn));
+  auto finish_with = [state, ex](std::exception_ptr ep, std::optional<R> r) {
+    boost::asio::post(ex, [state, ep, r = std::move(r)]() mutable {
+      state->error = ep;
+      state->value = std::move(r);
+      state->done = true;
+      state->wake.cancel();
+    });
+  };
+  bool queued = pool.try_post([f, finish_with](std::size_t worker) {
+    std::optional<R> r;
+    std::exception_ptr ep;
+    try {
+      r.emplace((*f)(worker));
+    } catch (...) {
+      ep = std::current_exception();
+    }
+    finish_with(ep, std::move(r));
+  });
+  if (!queued) throw Overloaded("work queue full");
+  co_return state;
+}
+
+template <class R>
+Task<R> finish(std::shared_ptr<Started<R>> state) {
+  while (!state->done) {
+    boost::system::error_code ec;
+    co_await state->wake.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  }
+  if (state->error) std::rethrow_exception(state->error);
+  co_return std::move(*state->value);
 }
 
 }  // namespace chatd
