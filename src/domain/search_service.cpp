@@ -62,6 +62,23 @@ std::optional<store::SearchPosition> decode_search_cursor(const std::string& tex
   return store::SearchPosition{*a, *b, *c};
 }
 
+bool RareTerms::rare(const std::string& key, std::chrono::steady_clock::time_point now) {
+  std::lock_guard lock(mu_);
+  auto it = since_.find(key);
+  if (it == since_.end()) return false;
+  if (now - it->second > ttl_) {
+    since_.erase(it);
+    return false;
+  }
+  return true;
+}
+
+void RareTerms::remember(const std::string& key, std::chrono::steady_clock::time_point now) {
+  std::lock_guard lock(mu_);
+  if (since_.size() >= capacity_) since_.clear();
+  since_[key] = now;
+}
+
 Task<Expected<SearchPage>> SearchService::messages(model::UserId me, std::string q,
                                                    std::optional<model::ConversationId> conversation,
                                                    int limit, std::optional<std::string> cursor) {
@@ -72,23 +89,45 @@ Task<Expected<SearchPage>> SearchService::messages(model::UserId me, std::string
     after = decode_search_cursor(*cursor);
     if (!after) co_return Error::invalid("cursor is not one this server issued");
   }
-  auto job = [me, conversation, limit, after, terms = std::move(*terms)](store::Connection& c) {
+  // The terms, as the rare-term memory knows them (case and order kept:
+  // cheap, and a miss only costs one walk).
+  std::string key;
+  for (const auto& t : *terms) key += t.text + (t.word_prefix ? "\x01" : "\x02");
+  auto now = std::chrono::steady_clock::now();
+  bool known_rare = rare_.rare(key, now);
+  bool found_rare = false;
+  bool* went_to_index = &found_rare;
+  auto job = [me, conversation, limit, after, known_rare, went_to_index,
+              terms = std::move(*terms)](store::Connection& c) {
+    // Over every conversation: one statement (two when the walk gives up),
+    // each its own snapshot. In one conversation: its membership and the
+    // search in one snapshot.
+    auto mode = conversation ? store::TxMode::write : store::TxMode::one_statement;
     return store::transact(c, [&](store::Transaction& tx) -> Expected<SearchPage> {
-      store::use_snapshot(tx);
       if (conversation) {
+        store::use_snapshot(tx);
         auto m = store::ConversationStore(tx).membership(*conversation, me, false);
         if (auto ok = authorize(Action::read, m, me); !ok) return ok.error();
       }
-      auto hits = store::SearchStore(tx).find(me, conversation.value_or(0), terms, after, limit + 1);
+      store::SearchStore search(tx);
+      std::optional<std::vector<store::SearchHit>> walked;
+      if (!known_rare) {
+        walked = search.walk(me, conversation.value_or(0), terms, after, limit + 1, kWalkBudget);
+        *went_to_index = !walked;
+      }
+      auto hits = walked ? std::move(*walked)
+                         : search.find(me, conversation.value_or(0), terms, after, limit + 1);
       SearchPage page;
       bool more = static_cast<int>(hits.size()) > limit;
       if (more) hits.pop_back();
       if (more && !hits.empty()) page.next_cursor = encode_search_cursor(hits.back().position);
       for (auto& h : hits) page.results.push_back(std::move(h.message));
       return page;
-    });
+    }, mode);
   };
-  co_return co_await db_.run<Expected<SearchPage>>(job);
+  auto page = co_await db_.run<Expected<SearchPage>>(job);
+  if (found_rare) rare_.remember(key, now);
+  co_return page;
 }
 
 }  // namespace chatd::domain

@@ -70,8 +70,12 @@ WITH r AS (
          att jsonb, share jsonb)),
 ins AS (
   INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, body, reply_to,
-                        attachments, share)
+                        created_at, attachments, share)
   SELECT conv, seq, uid, cmid, body, reply_to,
+         -- Never older than the conversation's last message: seq order is
+         -- time order (search walks conversations by seq, 0010_search_walk.sql).
+         greatest(now(), (SELECT p.created_at FROM messages p WHERE p.conversation_id = r.conv
+                          ORDER BY p.seq DESC LIMIT 1)),
          CASE WHEN jsonb_array_length(att) = 0 THEN '[]'::jsonb ELSE (
            SELECT jsonb_agg()sql" CHATD_ATTACHMENT_SHAPE("a") R"sql( ORDER BY w.ord)
            FROM jsonb_array_elements_text(att) WITH ORDINALITY w(id, ord)

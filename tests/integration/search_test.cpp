@@ -135,6 +135,57 @@ TEST_F(Search, PagesWalkEveryResultOnceNewestFirst) {
   EXPECT_EQ(all, expected);
 }
 
+// Past the walk's budget (kWalkBudget messages), a rare term is answered by
+// the trigram index: the same results, the same order, the same cursors.
+TEST_F(Search, ARareTermBeyondTheWalksBudgetIsFoundThroughTheIndexInTheSameOrder) {
+  auto a = user("rita"), b = user("ron");
+  auto id = direct(a, b).json()["conversation"].value("id", 0LL);
+  sent(a, id, "early", "zebra early");  // seq 2
+  // 1,500 older-than-the-next messages, written straight to the table.
+  auto conv = std::to_string(id);
+  db_->query("INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, body) "
+             "SELECT " + conv + ", 2 + g, " + std::to_string(a.id) + ", 'f' || g, 'filler ' || g "
+             "FROM generate_series(1, 1500) g");
+  db_->query("UPDATE conversations SET last_seq = 1502 WHERE id = " + conv);
+  sent(b, id, "late", "zebra late");  // seq 1503
+  for (int round = 0; round < 2; ++round) {  // the second time, the index at once
+    EXPECT_EQ(bodies(a, "zebra"), (Bodies{"zebra late", "zebra early"})) << "round " << round;
+    auto first = search(a, "zebra", "&limit=1");
+    ASSERT_EQ(first.status, 200);
+    auto j = first.json();
+    ASSERT_EQ(j["results"].size(), 1u);
+    EXPECT_EQ(j["results"][0]["message"].value("body", ""), "zebra late");
+    auto cursor = j["next_cursor"].get<std::string>();
+    EXPECT_EQ(bodies(a, "zebra", "&limit=1&cursor=" + url_encode(cursor)), Bodies{"zebra early"});
+  }
+  // A common term is walked: the newest five, then the next five.
+  auto r = search(a, "filler", "&limit=5");
+  ASSERT_EQ(r.status, 200);
+  auto j = r.json();
+  Bodies five;
+  for (const auto& item : j["results"]) five.push_back(item["message"].value("body", ""));
+  EXPECT_EQ(five, (Bodies{"filler 1500", "filler 1499", "filler 1498", "filler 1497", "filler 1496"}));
+  auto next = bodies(a, "filler", "&limit=5&cursor=" + url_encode(j["next_cursor"].get<std::string>()));
+  EXPECT_EQ(next, (Bodies{"filler 1495", "filler 1494", "filler 1493", "filler 1492", "filler 1491"}));
+}
+
+// Messages appended later never carry an older time than those before them
+// in the same conversation (the walk relies on it), even when the database
+// clock says otherwise.
+TEST_F(Search, AMessageIsNeverOlderThanTheOneBeforeIt) {
+  auto a = user("tom"), b = user("tim");
+  auto id = direct(a, b).json()["conversation"].value("id", 0LL);
+  sent(a, id, "1", "first");
+  db_->query("UPDATE messages SET created_at = now() + interval '1 hour' WHERE conversation_id = " +
+             std::to_string(id));
+  sent(b, id, "2", "second");
+  EXPECT_EQ(db_->query("SELECT count(*) FROM messages a JOIN messages b ON a.conversation_id = "
+                       "b.conversation_id AND b.seq > a.seq WHERE b.created_at < a.created_at"),
+            "0");
+  EXPECT_EQ(bodies(a, "s"), Bodies{"second"});
+  EXPECT_EQ(bodies(a, "f"), Bodies{"first"});
+}
+
 TEST_F(Search, BadQueriesAreRefusedNamingTheParameter) {
   auto a = user("quinn");
   expect_error(request(a, "GET", "/v1/search/messages"), 400, "invalid_request");

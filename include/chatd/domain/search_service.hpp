@@ -5,8 +5,11 @@
 // punctuation) matches anywhere ("你好" finds "大家你好"); case never matters.
 #pragma once
 
+#include <chrono>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "chatd/core/async.hpp"
@@ -33,6 +36,30 @@ struct SearchPage {
   std::optional<std::string> next_cursor;
 };
 
+// Which way a query's terms are cheaper to look up. A query is first walked
+// (newest messages first, stopping at a page: a common term); when the walk
+// would read more than kWalkBudget messages, the trigram index answers (a
+// rare term), and the terms are remembered as rare for `ttl`, so that the
+// next query for them goes to the index at once. Bounded: forgets everything
+// when full. Thread-safe.
+class RareTerms {
+ public:
+  explicit RareTerms(std::size_t capacity = 10'000,
+                     std::chrono::seconds ttl = std::chrono::minutes(10))
+      : capacity_(capacity), ttl_(ttl) {}
+  bool rare(const std::string& key, std::chrono::steady_clock::time_point now);
+  void remember(const std::string& key, std::chrono::steady_clock::time_point now);
+
+ private:
+  std::size_t capacity_;
+  std::chrono::seconds ttl_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> since_;
+};
+
+// Messages a walk may read before the trigram index is asked instead.
+inline constexpr int kWalkBudget = 1000;
+
 class SearchService {
  public:
   explicit SearchService(store::DbPool& db) : db_(db) {}
@@ -44,6 +71,7 @@ class SearchService {
 
  private:
   store::DbPool& db_;
+  RareTerms rare_;
 };
 
 }  // namespace chatd::domain

@@ -1,5 +1,7 @@
-// Message search (migrations/0008_search.sql): the caller's live messages
-// that hold every term, newest first, in one statement.
+// Message search: the caller's live messages that hold every term, newest
+// first. Two ways to the same page: `walk` (migrations/0010_search_walk.sql)
+// reads conversations newest first and suits a common term; `find`
+// (migrations/0008_search.sql) asks the trigram index and suits a rare one.
 #pragma once
 
 #include <cstdint>
@@ -34,11 +36,17 @@ class SearchStore {
  public:
   explicit SearchStore(Transaction& tx) : tx_(tx) {}
   // `conversation` 0: every conversation `reader` is a member of. Strictly
-  // after `after` (older), at most `limit`. Inside a transaction (it sets
-  // plan_cache_mode for it).
+  // after `after` (older), at most `limit`. Each is one statement.
   std::vector<SearchHit> find(model::UserId reader, model::ConversationId conversation,
                               const std::vector<SearchTerm>& terms,
                               const std::optional<SearchPosition>& after, int limit);
+  // The same page, or none when it would take reading more than `budget`
+  // messages (then `find` is the cheaper way).
+  std::optional<std::vector<SearchHit>> walk(model::UserId reader,
+                                             model::ConversationId conversation,
+                                             const std::vector<SearchTerm>& terms,
+                                             const std::optional<SearchPosition>& after,
+                                             int limit, int budget);
 
  private:
   Transaction& tx_;
