@@ -8,7 +8,7 @@
 //   chatd_loadgen fanout      --port P --members 1000 --messages 20 --users N
 //   chatd_loadgen connections --port P --count 10000 --users N --sources 4
 //   chatd_loadgen history     --port P --conns 64 --seconds 10 --conv C [--before S]
-//   chatd_loadgen search      --port P --conns 16 --seconds 10 --q WORD (as user 1)
+//   chatd_loadgen search      --port P --conns 16 --seconds 10 --q WORD --user ID
 //   chatd_loadgen window      --port P --pairs 100 --window 8 --seconds 10 --users N
 //
 // Users and tokens come from bench/setup.sql: token of user i is
@@ -55,7 +55,7 @@ struct Options {
   int conns = 64, users = 64, pairs = 64, members = 1000, messages = 20, count = 1000, sources = 1;
   int window = 1;
   double seconds = 10, rate = 1000;
-  long long conv = 0, before = 0;
+  long long conv = 0, before = 0, user = 1;
   std::string q;
 };
 
@@ -138,7 +138,7 @@ asio::awaitable<void> http_worker(std::shared_ptr<Shared> sh, int index) {
   beast::flat_buffer buffer;
   bool search = sh->opt.scenario == "search";
   bool history = sh->opt.scenario == "history" || search;  // reads: GET, 200
-  long long user = history ? 1 : (index % sh->opt.users) + 1;
+  long long user = search ? sh->opt.user : history ? 1 : (index % sh->opt.users) + 1;
   std::string auth = "Bearer " + token_of(user);
   std::string target = search ? "/v1/search/messages?limit=20&q=" + sh->opt.q
       : history
@@ -530,6 +530,7 @@ int main(int argc, char** argv) {
     else if (k == "--before") o.before = std::stoll(v);
     else if (k == "--window") o.window = std::stoi(v);
     else if (k == "--q") o.q = v;
+    else if (k == "--user") o.user = std::stoll(v);
     else { std::cerr << "unknown option " << k << "\n"; return 2; }
   }
   asio::io_context ioc(1);

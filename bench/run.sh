@@ -70,6 +70,7 @@ url="host=127.0.0.1 port=$pg_port user=postgres dbname=bench"
 # neither chatd nor a baseline pays for it during its turn.
 "${psql_cmd[@]}" -d bench -c "VACUUM ANALYZE" -c "CHECKPOINT"
 HIST_CONV=$((USERS + 2))
+SEARCHER=$("${psql_cmd[@]}" -d bench -c "SELECT id FROM users WHERE username = 'searcher'")
 
 # ---- chatd and nginx
 port=$(free_port)
@@ -80,8 +81,15 @@ chatd_pid=$!; pids+=("$chatd_pid")
 for _ in $(seq 100); do curl -sf "127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 nginx_port=$(free_port)
 mkdir -p "$work/nginx"
-sed "s|NGINX_DIR|$work/nginx|g; s|NGINX_PORT|$nginx_port|g" bench/nginx.conf > "$work/nginx/nginx.conf"
+sed "s|NGINX_DIR|$work/nginx|g; s|NGINX_PORT|$nginx_port|g; s|WORKERS|1|" bench/nginx.conf > "$work/nginx/nginx.conf"
 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
+pids+=($!)
+media_port=$(free_port)
+mkdir -p "$work/nginx-media/media"
+chmod 777 "$work/nginx-media/media"  # nginx workers (nobody, when started as root) store PUTs there
+sed "s|NGINX_DIR|$work/nginx-media|g; s|NGINX_PORT|$media_port|g; s|WORKERS|auto|" bench/nginx.conf \
+  > "$work/nginx-media/nginx.conf"
+nginx -c "$work/nginx-media/nginx.conf" -p "$work/nginx-media" &
 pids+=($!)
 sleep 0.5
 
@@ -195,7 +203,7 @@ h=$(loadgen history --conns 1 --seconds "$D" --conv "$HIST_CONV")
 emit "history-newest-c1-p99" "$(jget "$h" p99_ms)" 2 "p99 ms, one client (baseline: target)" \
   "\"p50_ms\":$(jget "$h" p50_ms),\"per_s\":$(jget "$h" per_s),\"errors\":$(jget "$h" errors)"
 
-# 7. search: user 1's 200 conversations, SEARCH_MSGS messages, 16 clients
+# 7. search: the searcher's 200 conversations, SEARCH_MSGS messages, 16 clients
 # (target: p99 < 50 ms), beside pgbench running the statements chatd runs for
 # that term. "music" is in one message of ten: chatd walks the conversations
 # newest first (search-walk.sql). "zanzibar" is in one of ten thousand: the
@@ -207,8 +215,8 @@ for q in music zanzibar; do
   [ "$q" = music ] && script=bench/pgbench/search-walk.sql
   pg=$(PGOPTIONS='-c plan_cache_mode=force_custom_plan' \
        pgbench -n -M prepared -h 127.0.0.1 -p "$pg_port" -U postgres -c 16 -j 2 -T "$D" -D q=$q \
-         -f "$script" bench 2>/dev/null | awk '/^tps/ {print $3; exit}')
-  s=$(loadgen search --conns 16 --seconds "$D" --q "$q")
+         -D uid="$SEARCHER" -f "$script" bench 2>/dev/null | awk '/^tps/ {print $3; exit}')
+  s=$(loadgen search --conns 16 --seconds "$D" --q "$q" --user "$SEARCHER")
   emit "search-$q" "$(jget "$s" per_s)" "${pg:-0}" "req/s (p99 target 50 ms)" \
     "\"p50_ms\":$(jget "$s" p50_ms),\"p99_ms\":$(jget "$s" p99_ms),\"errors\":$(jget "$s" errors)"
 done
@@ -224,7 +232,6 @@ curl -sf -X POST "127.0.0.1:$port/v1/users" -H 'Content-Type: application/json' 
   -d '{"username":"media_bench","password":"media-bench-password"}' >/dev/null
 media_token=$(curl -sf -X POST "127.0.0.1:$port/v1/sessions" -H 'Content-Type: application/json' \
   -d '{"username":"media_bench","password":"media-bench-password"}' | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
-mkdir -p "$work/nginx/media"
 # media_run METHOD URL [curl args]: MEDIA_CONC curls, MEDIA_ROUNDS each; prints MiB/s.
 media_run() {
   local method=$1 url=$2; shift 2
@@ -232,11 +239,14 @@ media_run() {
   t0=$(date +%s.%N)
   for j in $(seq "$MEDIA_CONC"); do
     ( for _ in $(seq "$MEDIA_ROUNDS"); do
-        curl -sf -o /dev/null -X "$method" "$@" "$url" || echo "curl failed: $method $url" >&2
+        curl -sf -o /dev/null -X "$method" "$@" "$url" \
+          || { echo "curl failed: $method $url" >&2; touch "$work/media.failed"; }
       done ) &
   done
   wait
   t1=$(date +%s.%N)
+  # A failed transfer would make a figure up: stop instead.
+  if [ -e "$work/media.failed" ]; then echo "bench: a media transfer failed" >&2; exit 1; fi
   awk -v n=$((MEDIA_CONC * MEDIA_ROUNDS)) -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n * 25 / (b - a) }'
 }
 rss_now() { awk '/VmRSS/ {print $2}' "/proc/$chatd_pid/status"; }
@@ -247,22 +257,22 @@ rss_watch() {  # the highest VmRSS (KiB) until the file $1 appears
 }
 auth=(-H "Authorization: Bearer $media_token")
 # Warm both (page cache, first-use allocations), then measure.
-curl -sf -o /dev/null -X PUT -T "$media" "127.0.0.1:$nginx_port/media/warm.jpg"
+curl -sf -o /dev/null -X PUT -T "$media" "127.0.0.1:$media_port/media/warm.jpg"
 curl -sf -o /dev/null -X POST -T "$media" "${auth[@]}" -H 'Content-Type: image/jpeg' "127.0.0.1:$port/v1/attachments"
 rss_before=$(rss_now)
 rm -f "$work/rss.done"; rss_watch "$work/rss.done" > "$work/rss.peak" &
 up_chatd=$(media_run POST "127.0.0.1:$port/v1/attachments" -T "$media" "${auth[@]}" -H 'Content-Type: image/jpeg')
 touch "$work/rss.done"; wait "$!" 2>/dev/null || true
 rss_peak=$(cat "$work/rss.peak")
-up_nginx=$(media_run PUT "127.0.0.1:$nginx_port/media/up.jpg" -T "$media")
+up_nginx=$(media_run PUT "127.0.0.1:$media_port/media/up.jpg" -T "$media")
 growth=$(awk -v a="$rss_before" -v b="$rss_peak" -v c="$MEDIA_CONC" 'BEGIN { printf "%.2f", (b - a) / 1024 / c }')
 emit "upload-25MiB-c$MEDIA_CONC" "$up_chatd" "$up_nginx" "MiB/s (target >= 0.8x)" \
   "\"rss_growth_mib_per_upload\":$growth"
 att_id=$(curl -sf -X POST -T "$media" "${auth[@]}" -H 'Content-Type: image/jpeg' \
   "127.0.0.1:$port/v1/attachments" | sed -n 's/.*"id": *\([0-9]*\).*/\1/p')
-cp "$media" "$work/nginx/media/file.jpg"
+cp "$media" "$work/nginx-media/media/file.jpg"
 down_chatd=$(media_run GET "127.0.0.1:$port/v1/attachments/$att_id" "${auth[@]}")
-down_nginx=$(media_run GET "127.0.0.1:$nginx_port/media/file.jpg")
+down_nginx=$(media_run GET "127.0.0.1:$media_port/media/file.jpg")
 emit "download-25MiB-c$MEDIA_CONC" "$down_chatd" "$down_nginx" "MiB/s (target >= 0.8x)"
 
 echo

@@ -1,5 +1,5 @@
 -- A common term searched as chatd runs it (src/store/search_store.cpp:
--- search_walk, then search_render; here in one statement) for user 1 over all
+-- search_walk, then search_render; here in one statement) for the searcher (-D uid=ID) over all
 -- of their conversations: the walk finds the newest 21 keys, which are rendered.
 -- :q is a Latin word (word prefix), given with -D q=WORD.
 SELECT m.conversation_id, m.seq, m.sender_id, m.deleted,
@@ -13,7 +13,7 @@ SELECT m.conversation_id, m.seq, m.sender_id, m.deleted,
                                 GROUP BY emoji) r), '{}'::jsonb),
          'attachments', m.attachments, 'share', m.share)::text,
        (extract(epoch FROM m.created_at) * 1000000)::bigint
-FROM chatd_search_walk(1, 0, jsonb_build_array(jsonb_build_object('pattern', '%' || :q || '%', 'regex', '\m' || :q)),
+FROM chatd_search_walk(:uid, 0, jsonb_build_array(jsonb_build_object('pattern', '%' || :q || '%', 'regex', '\m' || :q)),
                        timestamptz 'epoch' + interval '1 microsecond' * 253402300799e6::double precision,
                        9223372036854775807, 9223372036854775807, 21, 1000) k
 JOIN messages m ON m.conversation_id = k.conversation_id AND m.seq = k.seq

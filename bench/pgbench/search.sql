@@ -1,5 +1,5 @@
 -- One term searched as chatd's store runs it (src/store/search_store.cpp,
--- search_find) for user 1 over all of their conversations, newest 21
+-- search_find) for the searcher (-D uid=ID) over all of their conversations, newest 21
 -- messages rendered; :q is a Latin word (word prefix), given with -D q=WORD.
 SELECT m.conversation_id, m.seq, m.sender_id, m.deleted,
        jsonb_build_object('conversation_id', m.conversation_id, 'seq', m.seq,
@@ -14,7 +14,7 @@ SELECT m.conversation_id, m.seq, m.sender_id, m.deleted,
        (extract(epoch FROM m.created_at) * 1000000)::bigint
 FROM members mm
 JOIN messages m ON m.conversation_id = mm.conversation_id
-WHERE mm.user_id = 1
+WHERE mm.user_id = :uid
   AND NOT m.deleted
   AND m.body ILIKE '%' || :q || '%'
   AND NOT EXISTS (

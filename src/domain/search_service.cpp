@@ -89,9 +89,10 @@ Task<Expected<SearchPage>> SearchService::messages(model::UserId me, std::string
     after = decode_search_cursor(*cursor);
     if (!after) co_return Error::invalid("cursor is not one this server issued");
   }
-  // The terms, as the rare-term memory knows them (case and order kept:
-  // cheap, and a miss only costs one walk).
-  std::string key;
+  // The caller and the terms, as the rare-term memory knows them (per user:
+  // a term rare among one user's messages may be common among another's;
+  // case and order kept: cheap, and a miss only costs one walk).
+  std::string key = std::to_string(me) + '\x03';
   for (const auto& t : *terms) key += t.text + (t.word_prefix ? "\x01" : "\x02");
   auto now = std::chrono::steady_clock::now();
   bool known_rare = rare_.rare(key, now);

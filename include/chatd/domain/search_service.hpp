@@ -39,8 +39,8 @@ struct SearchPage {
 // Which way a query's terms are cheaper to look up. A query is first walked
 // (newest messages first, stopping at a page: a common term); when the walk
 // would read more than kWalkBudget messages, the trigram index answers (a
-// rare term), and the terms are remembered as rare for `ttl`, so that the
-// next query for them goes to the index at once. Bounded: forgets everything
+// rare term), and the caller's terms are remembered as rare for `ttl`, so
+// that their next query goes to the index at once. Bounded: forgets everything
 // when full. Thread-safe.
 class RareTerms {
  public:
