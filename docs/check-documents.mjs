@@ -42,7 +42,7 @@ for (const line of readFileSync(join(here, "openapi.yaml"), "utf8").split("\n"))
     continue;
   }
   if (/^\S/.test(line)) path = null;
-  const m = path && line.match(/^    (get|post|put|patch|delete):\s*$/);
+  const m = path && line.match(/^    (get|head|post|put|patch|delete):\s*$/);
   if (m) documented.add(`${m[1].toUpperCase()} ${path}`);
 }
 for (const r of routes) if (!documented.has(r)) fail(`${r} is routed but not in openapi.yaml`);

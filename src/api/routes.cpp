@@ -115,6 +115,7 @@ void register_routes(http::Dispatcher& d, const Handlers& h) {
 
   route.streaming("POST", "/v1/attachments",        session, h.attachments, &AttachmentsHandler::upload);
   route("GET",    "/v1/attachments/{id}",           session, h.attachments, &AttachmentsHandler::download);
+  route("HEAD",   "/v1/attachments/{id}",           session, h.attachments, &AttachmentsHandler::download);
 }
 
 }  // namespace chatd::api

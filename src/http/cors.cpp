@@ -12,10 +12,14 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// Methods and headers a page may use; Retry-After and X-Request-Id are
-// readable by the page (the SDK reads retry_after from the first).
-constexpr const char* kAllowHeaders = "Authorization, Content-Type, X-Request-Id";
-constexpr const char* kExposeHeaders = "Retry-After, X-Request-Id";
+// Methods and headers a page may use (the conditional and partial GETs of
+// attachments among them); the headers a page may read: Retry-After (the
+// SDK reads retry_after from it), X-Request-Id, and a download's ETag,
+// Content-Range and Accept-Ranges.
+constexpr const char* kAllowHeaders =
+    "Authorization, Content-Type, X-Request-Id, Range, If-None-Match, If-Range";
+constexpr const char* kExposeHeaders =
+    "Retry-After, X-Request-Id, ETag, Content-Range, Accept-Ranges";
 constexpr const char* kMaxAge = "600";
 }  // namespace
 

@@ -31,7 +31,10 @@ http::Request to_request_header(const boost::beast::http::request_header<>& in,
                                 const std::string& remote);
 http::Request to_request(boost::beast::http::request<boost::beast::http::string_body>&& in,
                          const std::string& remote);
-// The bytes of an HTTP/1.x response (status line, headers, body) in one buffer.
-std::string to_wire(const http::Response& response, unsigned version, bool keep_alive);
+// The bytes of an HTTP/1.x response (status line, headers, body) in one
+// buffer; for `head`, without the body (its Content-Length kept). A file
+// body is not included: the caller sends it after.
+std::string to_wire(const http::Response& response, unsigned version, bool keep_alive,
+                    bool head = false);
 
 }  // namespace chatd::net

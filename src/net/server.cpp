@@ -100,7 +100,7 @@ http::Request to_request(bhttp::request<bhttp::string_body>&& in, const std::str
   return out;
 }
 
-std::string to_wire(const http::Response& in, unsigned version, bool keep_alive) {
+std::string to_wire(const http::Response& in, unsigned version, bool keep_alive, bool head) {
   // Every header value here was produced by chatd (the echoed X-Request-Id is
   // checked to be printable ASCII), so one buffer can be written directly:
   // cheaper than a generic serializer for responses this small.
@@ -123,22 +123,24 @@ std::string to_wire(const http::Response& in, unsigned version, bool keep_alive)
   if (version == 10 && keep_alive) out += "Connection: keep-alive\r\n";
   if (version != 10 && !keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
-  if (!bodyless && !in.file) out += in.body;
+  if (!bodyless && !in.file && !head) out += in.body;
   return out;
 }
 
 namespace {
 
-// After an error answer, stop sending and read what the client still sends for
-// a moment, so that closing does not reset the connection before the client has
-// read our response.
+// After an error answer, stop sending and read what the client still sends
+// (an upload refused at its start may have megabytes in flight), so that
+// closing does not reset the connection before the client has read the
+// answer. At most 5 s and 64 MiB; a client silent for 1 s is done.
 asio::awaitable<void> linger_close(std::shared_ptr<Connection> conn) {
   beast::error_code ec;
   conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  conn->stream.expires_after(std::chrono::seconds(1));
-  char sink[4096];
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  std::vector<char> sink(64 * 1024);
   std::size_t total = 0;
-  while (total < (1u << 20)) {
+  while (total < (std::size_t{64} << 20) && std::chrono::steady_clock::now() < deadline) {
+    conn->stream.expires_after(std::chrono::seconds(1));
     std::size_t n = co_await conn->stream.async_read_some(
         asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;
@@ -247,6 +249,7 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
     auto& beast_req = parser.get();
     unsigned version = beast_req.version();
     bool keep_alive = beast_req.keep_alive();
+    bool head = beast_req.method() == bhttp::verb::head;
     http::Response response;
     if (streaming) {
       // The handler reads the body as it arrives (an upload).
@@ -272,12 +275,13 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
       response = st->dispatcher.reject({}, Error::unavailable("no disk workers"));
     }
     keep_alive = keep_alive && !response.close && !st->stopping;
-    auto wire = to_wire(response, version, keep_alive);
+    // HEAD: the header GET would send (its Content-Length), no body.
+    auto wire = to_wire(response, version, keep_alive, head);
     conn->stream.expires_after(opt.write_timeout);
     co_await asio::async_write(conn->stream, asio::buffer(wire),
                                asio::redirect_error(asio::use_awaitable, ec));
     bool bodyless = response.status == 204 || response.status == 304 || response.status < 200;
-    if (!ec && response.file && !bodyless && response.file_length > 0) {
+    if (!ec && response.file && !bodyless && !head && response.file_length > 0) {
       bool sent = co_await send_file(*conn, *opt.disk, response.file, response.file_offset,
                                      response.file_length, opt.write_timeout);
       if (!sent) ec = asio::error::broken_pipe;

@@ -426,6 +426,47 @@ TEST_F(Attachments, AnUploadStaysWholeInNeitherMemoryNorATemporaryFileAfterTheCl
   EXPECT_EQ(upload(a, "image/jpeg", of_type("image/jpeg")).status, 201) << "the server is fine";
 }
 
+TEST_F(Attachments, HeadAnswersTheHeadersOfAGetWithoutTheBytes) {
+  auto a = user("hana");
+  auto bytes = of_type("image/png", 30'000);
+  auto id = uploaded(a, "image/png", bytes);
+  auto c = client();
+  auto target = "/v1/attachments/" + std::to_string(id);
+  auto head = c.request("HEAD", target, "", {{"Authorization", "Bearer " + a.token}});
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("content-length"), "30000");
+  EXPECT_EQ(head.header("content-type"), "image/png");
+  EXPECT_FALSE(head.header("etag").empty());
+  EXPECT_TRUE(head.body.empty());
+  // The same connection carries on: no stray body bytes were sent.
+  auto get = c.request("GET", target, "", {{"Authorization", "Bearer " + a.token}});
+  EXPECT_TRUE(get.body == bytes);
+}
+
+TEST_F(Attachments, AnUploadRefusedAtItsStartIsStillAnsweredWhileTheClientSendsTheRest) {
+  auto a = user("ivo");
+  // Refused from the header (8 MiB declared, over the limit) and after the
+  // first chunk (1 MiB of JPEG declared as PNG), while the client is still
+  // sending: it must read the answer, not a reset.
+  struct Case {
+    std::size_t size;
+    int status;
+    std::string code;
+  };
+  for (const auto& c : {Case{8u << 20, 413, "payload_too_large"},
+                        Case{1u << 20, 415, "unsupported_media_type"}}) {
+    auto bytes = of_type("image/jpeg", c.size);
+    RawSocket s(server_->port());
+    ASSERT_TRUE(s.send("POST /v1/attachments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                       a.token + "\r\nContent-Type: image/png\r\nContent-Length: " +
+                       std::to_string(bytes.size()) + "\r\n\r\n"));
+    s.send(bytes);  // may stop early once the server closes: that is fine
+    auto answer = s.read_until("}}", 5s);
+    EXPECT_EQ(answer.rfind("HTTP/1.1 " + std::to_string(c.status), 0), 0u) << answer.substr(0, 200);
+    EXPECT_NE(answer.find(c.code), std::string::npos) << answer.substr(0, 200);
+  }
+}
+
 // The sweeper, with a short TTL.
 class AttachmentSweeper : public Attachments {
  protected:

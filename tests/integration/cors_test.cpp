@@ -52,6 +52,9 @@ TEST_F(Cors, EveryAnswerToAnAllowedOriginCarriesItsOrigin) {
   EXPECT_EQ(ok.header("vary"), "Origin");
   // The page may read Retry-After (the SDK's retry_after) and the request id.
   EXPECT_NE(ok.header("access-control-expose-headers").find("Retry-After"), std::string::npos);
+  // And a download's ETag and Content-Range (the web client's cache and ranges).
+  EXPECT_NE(ok.header("access-control-expose-headers").find("ETag"), std::string::npos);
+  EXPECT_NE(ok.header("access-control-expose-headers").find("Content-Range"), std::string::npos);
   // Errors too, or the page could not read them.
   auto refused = client().request("GET", "/v1/users/me", "", {{"Origin", kAllowed}});
   expect_error(refused, 401, "unauthenticated");
