@@ -3,6 +3,7 @@
 export type UserId = number;
 export type ConversationId = number;
 export type Seq = number;
+export type AttachmentId = number;
 
 export interface User {
   id: UserId;
@@ -22,6 +23,50 @@ export interface Message {
   edited_at: string | null;
   deleted: boolean;
   reactions: Record<string, number>;
+  /** The files the message carries, in the order given at send (v1.1); empty on a tombstone. */
+  attachments: Attachment[];
+  /** A shared post, profile or link (v1.1); null on a tombstone. */
+  share: Share | null;
+}
+
+/** The media types `POST /v1/attachments` accepts (v1.1). */
+export type AttachmentMime =
+  | "image/jpeg"
+  | "image/png"
+  | "image/gif"
+  | "image/webp"
+  | "video/mp4"
+  | "audio/mp4"
+  | "audio/mpeg"
+  | "audio/ogg";
+
+/** An uploaded file (v1.1): readable by its uploader and by members of a conversation where a live message carries it. */
+export interface Attachment {
+  id: AttachmentId;
+  mime: AttachmentMime | string;
+  /** Bytes. */
+  size: number;
+  /** Hex SHA-256 of the bytes (also the download's ETag). */
+  sha256: string;
+  created_at: string;
+}
+
+export type ShareKind = "video" | "profile" | "link";
+
+/** A TikTok-style share of a post, a profile or an `https://` link (v1.1). */
+export interface Share {
+  kind: ShareKind;
+  /** 1..512 characters: the post's or profile's reference, or the link. */
+  ref: string;
+  /** 0..200 characters. */
+  title: string;
+}
+
+/** What a send may carry besides the body (v1.1); with either, the body may be "". */
+export interface SendExtras {
+  /** 0..10 ids from uploadAttachment (or of attachments the sender may read). */
+  attachments?: AttachmentId[];
+  share?: { kind: ShareKind; ref: string; title?: string };
 }
 
 export type Role = "owner" | "admin" | "member";

@@ -4,7 +4,16 @@
 // once and in seq order per conversation, and keeps an outbox of sends that
 // are retried with the same client_msg_id until acknowledged.
 import { ChatdError } from "./errors.js";
-import type { ChatEvent, ConversationId, ConversationState, Message, Seq, UserId } from "./models.js";
+import type {
+  AttachmentId,
+  ChatEvent,
+  ConversationId,
+  ConversationState,
+  Message,
+  SendExtras,
+  Seq,
+  UserId,
+} from "./models.js";
 import { type KeyValueStorage, MemoryStorage } from "./storage.js";
 
 export type ConnectionState = "connecting" | "open" | "syncing" | "live" | "offline";
@@ -49,6 +58,8 @@ export interface OutboxEntry {
   conversation_id: ConversationId;
   body: string;
   reply_to?: Seq;
+  attachments?: AttachmentId[];
+  share?: SendExtras["share"];
 }
 
 type Listeners = {
@@ -186,14 +197,22 @@ export class ChatdRealtime {
    * Queues a message; it is sent now if live, otherwise after the next
    * connect, and retried with the same client_msg_id until the server
    * acknowledges it (the server stores it once). Resolves with the stored
-   * message; rejects only when the server refuses it for good.
+   * message; rejects only when the server refuses it for good. With
+   * attachments (ids from ChatdRest.uploadAttachment) or a share (v1.1),
+   * `body` may be "".
    */
-  send(conversation: ConversationId, body: string, options: { replyTo?: Seq; clientMsgId?: string } = {}): Promise<Message> {
+  send(
+    conversation: ConversationId,
+    body: string,
+    options: { replyTo?: Seq; clientMsgId?: string } & SendExtras = {},
+  ): Promise<Message> {
     const entry: OutboxEntry = {
       client_msg_id: options.clientMsgId ?? newClientMsgId(),
       conversation_id: conversation,
       body,
       ...(options.replyTo !== undefined ? { reply_to: options.replyTo } : {}),
+      ...(options.attachments !== undefined ? { attachments: [...options.attachments] } : {}),
+      ...(options.share !== undefined ? { share: { ...options.share } } : {}),
     };
     const promise = new Promise<Message>((resolve, reject) => {
       this.sendPromises.set(entry.client_msg_id, { resolve, reject });
@@ -464,6 +483,8 @@ export class ChatdRealtime {
       body: entry.body,
     };
     if (entry.reply_to !== undefined) frame["reply_to"] = entry.reply_to;
+    if (entry.attachments !== undefined) frame["attachments"] = entry.attachments;
+    if (entry.share !== undefined) frame["share"] = entry.share;
     const socket = this.socket;
     this.request(frame, "ack").then(
       (answer) => {

@@ -1,6 +1,8 @@
 // Typed calls for every REST route of chatd (docs/api.md).
 import { ChatdError, errorFrom } from "./errors.js";
 import type {
+  Attachment,
+  AttachmentId,
   Block,
   ChatEvent,
   Conversation,
@@ -10,6 +12,7 @@ import type {
   Page,
   Role,
   SearchPage,
+  SendExtras,
   Seq,
   Settings,
   User,
@@ -26,6 +29,21 @@ export interface RestOptions {
 }
 
 type Query = Record<string, string | number | undefined>;
+
+/** Options of a REST send: a reply, attachments, a share (v1.1). */
+export interface SendOptions extends SendExtras {
+  replyTo?: Seq;
+}
+
+/** A downloaded attachment (all of it, or the range asked for). */
+export interface Download {
+  data: ArrayBuffer;
+  mime: string;
+  /** The strong ETag (the quoted sha256). */
+  etag: string | null;
+  /** With a range answered 206: which bytes these are (inclusive) and the file's size. */
+  range?: { start: number; end: number; size: number };
+}
 
 export class ChatdRest {
   private readonly baseUrl: string;
@@ -153,12 +171,24 @@ export class ChatdRest {
   }
 
   // Messages and the log
-  /** Safe to retry with the same clientMsgId: the server stores it once. */
-  send(id: ConversationId, clientMsgId: string, body: string, replyTo?: Seq): Promise<{ message: Message; created: boolean }> {
+  /**
+   * Safe to retry with the same clientMsgId: the server stores it once. The
+   * fourth argument is the seq replied to, or the options (v1.1: attachments
+   * and a share; with either, `body` may be "").
+   */
+  send(
+    id: ConversationId,
+    clientMsgId: string,
+    body: string,
+    options?: Seq | SendOptions,
+  ): Promise<{ message: Message; created: boolean }> {
+    const o: SendOptions = typeof options === "number" ? { replyTo: options } : (options ?? {});
     return this.callWithStatus<{ message: Message }>("POST", `/v1/conversations/${id}/messages`, {
       client_msg_id: clientMsgId,
       body,
-      ...(replyTo !== undefined ? { reply_to: replyTo } : {}),
+      ...(o.replyTo !== undefined ? { reply_to: o.replyTo } : {}),
+      ...(o.attachments !== undefined ? { attachments: o.attachments } : {}),
+      ...(o.share !== undefined ? { share: o.share } : {}),
     }).then(([status, r]) => ({ message: r.message, created: status === 201 }));
   }
   /** Without bounds the newest page; `before` pages back, `after` forward. */
@@ -189,6 +219,48 @@ export class ChatdRest {
       undefined,
       { after, limit },
     ).then((r) => ({ items: r.events, has_more: r.has_more }));
+  }
+
+  // Attachments (v1.1)
+  /**
+   * Uploads a file (at most the server's --attachment-limit, 25 MiB by
+   * default) as `mime`, one of AttachmentMime; the bytes must match it (a PNG
+   * starts with the PNG signature...), else 415 `unsupported_media_type`.
+   * Send its id in a message's `attachments` within 24 hours.
+   */
+  uploadAttachment(data: Blob | ArrayBuffer | Uint8Array, mime: string): Promise<Attachment> {
+    // (TypeScript types a Uint8Array as possibly shared memory, which Blob refuses; ordinary ones are fine.)
+    const body = data instanceof Blob ? data : new Blob([data as BlobPart]);
+    return this.fetchOk("POST", "/v1/attachments", { body, contentType: mime })
+      .then((res) => this.parse<{ attachment: Attachment }>(res))
+      .then((r) => r.attachment);
+  }
+  /**
+   * The bytes of an attachment the caller may read (404 otherwise).
+   * `range: [start, end?]` asks for bytes start..end inclusive (to the end
+   * without `end`), as HTTP ranges do; 416 `range_not_satisfiable` past the end.
+   */
+  async downloadAttachment(id: AttachmentId, options: { range?: [number, number?] } = {}): Promise<Download> {
+    const headers: Record<string, string> = {};
+    if (options.range) {
+      const [start, end] = options.range;
+      headers["Range"] = `bytes=${start}-${end ?? ""}`;
+    }
+    const res = await this.fetchOk("GET", `/v1/attachments/${id}`, { headers });
+    let data: ArrayBuffer;
+    try {
+      data = await res.arrayBuffer();
+    } catch (e) {
+      throw new ChatdError(0, "network", `download cut off: ${(e as Error).message}`);
+    }
+    const out: Download = {
+      data,
+      mime: res.headers.get("Content-Type") ?? "application/octet-stream",
+      etag: res.headers.get("ETag"),
+    };
+    const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get("Content-Range") ?? "");
+    if (res.status === 206 && m) out.range = { start: Number(m[1]), end: Number(m[2]), size: Number(m[3]) };
+    return out;
   }
 
   // Search (v1.1)
@@ -223,19 +295,50 @@ export class ChatdRest {
   }
 
   private async callWithStatus<T>(method: string, path: string, body?: unknown, query?: Query): Promise<[number, T]> {
+    const res = await this.fetchOk(
+      method,
+      path,
+      body === undefined ? {} : { body: JSON.stringify(body), contentType: "application/json" },
+      query,
+    );
+    return [res.status, await this.parse<T>(res)];
+  }
+
+  /** One request with the bearer token; a non-2xx answer throws its ChatdError. */
+  private async fetchOk(
+    method: string,
+    path: string,
+    init: { body?: string | Blob; contentType?: string; headers?: Record<string, string> },
+    query?: Query,
+  ): Promise<Response> {
     let url = this.baseUrl + path;
     const q = Object.entries(query ?? {}).filter(([, v]) => v !== undefined);
     if (q.length) url += "?" + new URLSearchParams(q.map(([k, v]) => [k, String(v)])).toString();
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...init.headers };
     if (this.token) headers["Authorization"] = `Bearer ${this.token}`;
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (init.contentType !== undefined) headers["Content-Type"] = init.contentType;
     let res: Response;
     try {
-      res = await this.doFetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      res = await this.doFetch(url, { method, headers, body: init.body });
     } catch (e) {
       throw new ChatdError(0, "network", `cannot reach chatd: ${(e as Error).message}`);
     }
-    const text = await res.text();
+    if (!res.ok) {
+      const ra = res.headers.get("Retry-After");
+      const body = await this.parse(res).catch(() => undefined);
+      throw errorFrom(res.status, body, ra !== null && ra !== "" ? Number(ra) : undefined);
+    }
+    return res;
+  }
+
+  /** The answer's JSON, or undefined for an empty or non-JSON body. */
+  private async parse<T>(res: Response): Promise<T> {
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (e) {
+      throw new ChatdError(0, "network", `answer cut off: ${(e as Error).message}`);
+    }
     let parsed: unknown = undefined;
     if (text) {
       try {
@@ -244,10 +347,6 @@ export class ChatdRest {
         parsed = undefined;
       }
     }
-    if (!res.ok) {
-      const ra = res.headers.get("Retry-After");
-      throw errorFrom(res.status, parsed, ra !== null && ra !== "" ? Number(ra) : undefined);
-    }
-    return [res.status, parsed as T];
+    return parsed as T;
   }
 }

@@ -3,7 +3,11 @@
 // (CHATD_BINARY), a fixed port so the server can be killed and restarted
 // where the clients expect it.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { deflateSync } from "node:zlib";
 
 const conninfo = process.env["CHATD_TEST_PG"];
 const binary = process.env["CHATD_BINARY"];
@@ -35,6 +39,8 @@ export async function freePort(): Promise<number> {
 export class Chatd {
   private proc: ChildProcess | null = null;
   output = "";
+  /** Attachment files: a fresh temporary directory, kept across restarts of this server. */
+  readonly dataDir = mkdtempSync(join(tmpdir(), "chatd-sdk-data-"));
   constructor(
     readonly databaseUrl: string,
     readonly port: number,
@@ -50,7 +56,7 @@ export class Chatd {
 
   async start(): Promise<void> {
     const args = ["--database-url", this.databaseUrl, "--listen", `127.0.0.1:${this.port}`,
-      "--threads", "2", "--db-pool", "4", "--ws-accept-rate", "0", ...this.extra];
+      "--threads", "2", "--db-pool", "4", "--ws-accept-rate", "0", "--data-dir", this.dataDir, ...this.extra];
     const proc = spawn(binary!, args, { stdio: ["ignore", "pipe", "pipe"] });
     this.proc = proc;
     await new Promise<void>((resolve, reject) => {
@@ -104,4 +110,36 @@ export function until(pred: () => boolean, timeoutMs = 15_000, what = "condition
     };
     tick();
   });
+}
+
+/** A valid PNG of width × height opaque pixels (RGB, filled with `rgb`), built from its chunks. */
+export function pngBytes(width: number, height: number, rgb: [number, number, number] = [254, 44, 85]): Uint8Array<ArrayBuffer> {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc32 = (bytes: Buffer) => {
+    let c = 0xffffffff;
+    for (const b of bytes) c = crcTable[(c ^ b) & 0xff]! ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const typed = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    typed.copy(out, 4);
+    out.writeUInt32BE(crc32(typed), 8 + data.length);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit depth, RGB, deflate, no filter method, no interlace
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => rgb).flat())]);
+  const pixels = deflateSync(Buffer.concat(Array.from({ length: height }, () => row)));
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return new Uint8Array(
+    Buffer.concat([signature, chunk("IHDR", header), chunk("IDAT", pixels), chunk("IEND", Buffer.alloc(0))]),
+  );
 }

@@ -1,12 +1,22 @@
 // The SDK against a real chatd: REST calls and typed errors; realtime
 // delivery once and in order through kill -9 and restart; an offline send
-// delivered once after reconnect; the outbox surviving a client restart.
+// delivered once after reconnect; the outbox surviving a client restart;
+// attachments uploaded, sent, received and downloaded whole and by range.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 
-import { ChatdError, ChatdRealtime, ChatdRest, MemoryStorage, type ChatEvent, type ConnectionState } from "../src/index.js";
+import {
+  ChatdError,
+  ChatdRealtime,
+  ChatdRest,
+  MemoryStorage,
+  type ChatEvent,
+  type ConnectionState,
+  type Message,
+} from "../src/index.js";
 import { nodeConnector } from "../src/node.js";
-import { Chatd, createDatabase, freePort, haveServer, until } from "./harness.js";
+import { Chatd, createDatabase, freePort, haveServer, pngBytes, until } from "./harness.js";
 
 const skip = haveServer();
 
@@ -203,6 +213,101 @@ describe("chatd SDK", { skip, timeout: 120_000 }, () => {
     a.on("read", () => undefined);
     a.stop();
     await until(() => presence.some(([u, on]) => u === annId && !on), 10_000, "ann offline");
+    b.stop();
+  });
+
+  it("uploads a photo, sends it both ways, and the peer receives it live and downloads the same bytes", { timeout: 60_000 }, async () => {
+    const ann = await account(server.baseUrl, "att_ann");
+    const bob = await account(server.baseUrl, "att_bob");
+    const carol = await account(server.baseUrl, "att_carol");
+    const conv = await ann.openDirect((await bob.me()).id);
+    const png = pngBytes(2, 2);
+    const sha256 = createHash("sha256").update(png).digest("hex");
+
+    const photo = await ann.uploadAttachment(png, "image/png");
+    assert.equal(photo.mime, "image/png");
+    assert.equal(photo.size, png.length);
+    assert.equal(photo.sha256, sha256);
+    // A Blob and an ArrayBuffer upload the same way.
+    const asBlob = await ann.uploadAttachment(new Blob([png]), "image/png");
+    const asBuffer = await ann.uploadAttachment(png.slice().buffer, "image/png");
+    assert.deepEqual([asBlob.sha256, asBuffer.sha256], [sha256, sha256]);
+
+    const a = realtime(server, ann);
+    const b = realtime(server, bob);
+    const received: Message[] = [];
+    b.on("event", (e: ChatEvent) => {
+      if (e.kind === "message.created") received.push(e.data as unknown as Message);
+    });
+    a.start();
+    b.start();
+    await until(() => a.state === "live" && b.state === "live", 15_000, "both live");
+
+    // Over the socket: a photo and no text.
+    const sent = await a.send(conv.id, "", { attachments: [photo.id] });
+    assert.equal(sent.body, "");
+    assert.deepEqual(sent.attachments, [photo]);
+    assert.equal(sent.share, null);
+    // Over REST: text, the photo again, and a share.
+    const share = { kind: "link" as const, ref: "https://example.com/clip", title: "A clip" };
+    const viaRest = await ann.send(conv.id, "att-rest-1", "look", { attachments: [asBlob.id], share });
+    assert.equal(viaRest.created, true);
+    assert.deepEqual(viaRest.message.attachments.map((x) => x.id), [asBlob.id]);
+    assert.deepEqual(viaRest.message.share, share);
+    const shareOnly = await ann.send(conv.id, "att-rest-2", "", { share: { kind: "profile", ref: "@att_ann" } });
+    assert.deepEqual(shareOnly.message.share, { kind: "profile", ref: "@att_ann", title: "" });
+
+    await until(() => received.length >= 3, 15_000, "bob receives the three messages");
+    assert.deepEqual(received[0]?.attachments, [photo], "the attachment arrives with the message");
+    assert.deepEqual(received[1]?.share, share);
+    const history = await bob.history(conv.id);
+    assert.deepEqual(history.items.map((m) => m.attachments.length), [1, 1, 0]);
+
+    // Bob, a member, downloads the same bytes; then a range of them.
+    const whole = await bob.downloadAttachment(photo.id);
+    assert.equal(whole.mime, "image/png");
+    assert.equal(whole.etag, `"${sha256}"`);
+    assert.deepEqual(new Uint8Array(whole.data), png);
+    assert.equal(whole.range, undefined);
+    const part = await bob.downloadAttachment(photo.id, { range: [1, 3] });
+    assert.deepEqual(new Uint8Array(part.data), png.slice(1, 4), "bytes 1..3, inclusive");
+    assert.deepEqual(part.range, { start: 1, end: 3, size: png.length });
+    const tail = await bob.downloadAttachment(photo.id, { range: [png.length - 12] });
+    assert.deepEqual(new Uint8Array(tail.data), png.slice(-12), "the IEND chunk");
+    await assert.rejects(bob.downloadAttachment(photo.id, { range: [png.length + 10] }), (e: unknown) => {
+      assert.ok(e instanceof ChatdError);
+      assert.equal(e.status, 416);
+      return true;
+    });
+    // Nobody else can read it, and it does not leak that it exists.
+    await assert.rejects(carol.downloadAttachment(photo.id), (e: unknown) => {
+      assert.ok(e instanceof ChatdError);
+      assert.equal(e.status, 404);
+      assert.equal(e.code, "not_found");
+      return true;
+    });
+
+    // Bytes that lie about their type, and a type chatd does not take.
+    const lying = new TextEncoder().encode("<svg xmlns='http://www.w3.org/2000/svg'/> is not a PNG");
+    await assert.rejects(ann.uploadAttachment(lying, "image/png"), (e: unknown) => {
+      assert.ok(e instanceof ChatdError);
+      assert.equal(e.status, 415);
+      assert.equal(e.code, "unsupported_media_type");
+      return true;
+    });
+    await assert.rejects(
+      ann.uploadAttachment(png, "image/svg+xml"),
+      (e: unknown) => e instanceof ChatdError && e.status === 415 && e.code === "unsupported_media_type",
+    );
+    await assert.rejects(
+      ann.uploadAttachment(new Uint8Array(0), "image/png"),
+      (e: unknown) => e instanceof ChatdError && e.status === 400,
+    );
+    // An id the sender may not read cannot ride a message.
+    const carols = await carol.uploadAttachment(png, "image/png");
+    await assert.rejects(a.send(conv.id, "not mine", { attachments: [carols.id] }), (e: unknown) => e instanceof ChatdError);
+    assert.equal(a.pending().length, 0);
+    a.stop();
     b.stop();
   });
 });

@@ -5,11 +5,14 @@ import {
   ChatdRealtime,
   ChatdRest,
   LocalStorageStorage,
+  type Attachment,
+  type AttachmentId,
   type ChatEvent,
   type Conversation,
   type ConversationId,
   type Message,
   type Seq,
+  type Share,
   type User,
   type UserId,
 } from "@chatd/client";
@@ -31,6 +34,17 @@ function errorText(e: unknown): string {
   return e instanceof ChatdError ? e.message : String(e);
 }
 
+/** What the conversation list shows of a message. */
+function previewOf(m: Message): string {
+  if (m.deleted) return "Message deleted";
+  if (m.body) return m.body;
+  if (m.attachments.length) return m.attachments[0]!.mime.startsWith("image/") ? "Photo" : "Attachment";
+  if (m.share) return m.share.title || m.share.ref;
+  return "";
+}
+
+const SHARE_KINDS: Record<Share["kind"], string> = { video: "Shared video", profile: "Shared profile", link: "Link" };
+
 interface ConvState {
   conv: Conversation;
   title: string;
@@ -51,6 +65,7 @@ class App {
   open: ConversationId | null = null;
   messages = new Map<Seq, Message>(); // of the open conversation
   pending = new Map<string, HTMLElement>(); // client_msg_id → bubble awaiting its ack
+  blobUrls = new Map<AttachmentId, Promise<string>>(); // downloads need the bearer token: kept as blob: URLs
   oldest: Seq | null = null;
   typingTimer: ReturnType<typeof setTimeout> | null = null;
   lastTypingSent = 0;
@@ -136,13 +151,29 @@ class App {
         $("sidebar-error").textContent = errorText(e);
       }
     });
+    const fileInput = $<HTMLInputElement>("composer-file");
+    const clearFile = () => {
+      fileInput.value = "";
+      $("composer-attachment").hidden = true;
+    };
+    fileInput.addEventListener("change", () => {
+      const file = fileInput.files?.[0];
+      if (!file) return clearFile();
+      $("composer-file-name").textContent = file.name;
+      $("composer-attachment").hidden = false;
+      $<HTMLInputElement>("composer-input").focus();
+    });
+    $("composer-file-clear").addEventListener("click", clearFile);
     $("composer").addEventListener("submit", (ev) => {
       ev.preventDefault();
       const input = $<HTMLInputElement>("composer-input");
       const body = input.value;
-      if (!body.trim() || this.open === null) return;
+      const file = fileInput.files?.[0];
+      if ((!body.trim() && !file) || this.open === null) return;
       input.value = "";
-      this.sendMessage(this.open, body);
+      clearFile();
+      if (file) void this.sendPhoto(this.open, body.trim() ? body : "", file);
+      else this.sendMessage(this.open, body);
     });
     $("composer-input").addEventListener("input", () => {
       if (this.open === null || Date.now() - this.lastTypingSent < 1500) return;
@@ -240,7 +271,7 @@ class App {
       conv: full,
       title,
       peer,
-      preview: full.last_message ? (full.last_message.deleted ? "Message deleted" : full.last_message.body) : "",
+      preview: full.last_message ? previewOf(full.last_message) : "",
       unread: full.unread_count,
       lastSeq: full.last_seq,
       peerRead,
@@ -357,7 +388,13 @@ class App {
     node.dataset["seq"] = String(m.seq);
     const conv = this.convs.get(m.conversation_id);
     if (!mine && conv?.conv.kind === "group") node.append(el("div", "sender", this.users.get(m.sender_id)?.display_name ?? "…"));
-    node.append(el("div", "bubble", m.deleted ? "Message deleted" : m.body));
+    if (!m.deleted) {
+      for (const a of m.attachments) node.append(this.renderAttachment(a));
+      if (m.share) node.append(this.renderShare(m.share));
+    }
+    if (m.deleted || m.body || (!m.attachments.length && !m.share)) {
+      node.append(el("div", "bubble", m.deleted ? "Message deleted" : m.body));
+    }
     const time = new Date(m.created_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
     const info = el("div", "info", time + (m.edited_at ? " · edited" : ""));
     if (mine) {
@@ -370,14 +407,99 @@ class App {
     return node;
   }
 
-  sendMessage(conv: ConversationId, body: string): void {
-    const rt = this.rt!;
-    const promise = rt.send(conv, body);
-    const entry = rt.pending()[rt.pending().length - 1]!;
+  /** An image inline (fetched with the token into a blob: URL); any other type as a download link. */
+  renderAttachment(a: Attachment): HTMLElement {
+    if (a.mime.startsWith("image/")) {
+      const img = document.createElement("img");
+      img.className = "photo";
+      img.alt = "Photo";
+      img.dataset["attachment"] = String(a.id);
+      this.attachmentUrl(a.id).then(
+        (url) => (img.src = url),
+        () => img.replaceWith(el("div", "file muted", "Photo unavailable")),
+      );
+      return img;
+    }
+    const link = el("a", "file", `Download ${a.mime.split("/")[1] ?? "file"} (${Math.ceil(a.size / 1024)} KB)`) as HTMLAnchorElement;
+    link.href = "#";
+    link.download = `attachment-${a.id}.${a.mime === "audio/mpeg" ? "mp3" : (a.mime.split("/")[1] ?? "bin")}`;
+    link.addEventListener("click", async (ev) => {
+      if (link.href.startsWith("blob:")) return;
+      ev.preventDefault();
+      try {
+        link.href = await this.attachmentUrl(a.id);
+        link.click();
+      } catch (e) {
+        link.textContent = `Download failed: ${errorText(e)}`;
+      }
+    });
+    return link;
+  }
+
+  renderShare(share: Share): HTMLElement {
+    const card = el("div", "share");
+    card.append(el("div", "kind", SHARE_KINDS[share.kind] ?? share.kind));
+    const title = share.title || share.ref;
+    if (share.kind === "link" && /^https:\/\//i.test(share.ref)) {
+      const a = el("a", "", title) as HTMLAnchorElement;
+      a.href = share.ref;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      card.append(a);
+    } else {
+      card.append(el("div", "", title));
+    }
+    return card;
+  }
+
+  attachmentUrl(id: AttachmentId): Promise<string> {
+    let url = this.blobUrls.get(id);
+    if (!url) {
+      url = this.rest.downloadAttachment(id).then((d) => URL.createObjectURL(new Blob([d.data], { type: d.mime })));
+      url.catch(() => this.blobUrls.delete(id)); // tried again on the next render
+      this.blobUrls.set(id, url);
+    }
+    return url;
+  }
+
+  /** Shows the photo at once (from the file itself), uploads it, then sends it like any message. */
+  async sendPhoto(conv: ConversationId, body: string, file: File): Promise<void> {
+    const local = URL.createObjectURL(file);
     const node = el("div", "msg mine pending");
-    node.append(el("div", "bubble", body), el("div", "info", "Sending…"));
-    this.pending.set(entry.client_msg_id, node);
+    const img = document.createElement("img");
+    img.className = "photo";
+    img.alt = "Photo";
+    img.src = local;
+    node.append(img);
+    if (body) node.append(el("div", "bubble", body));
+    node.append(el("div", "info", "Uploading…"));
     $("message-list").append(node);
+    this.scrollToEnd();
+    let attachment: Attachment;
+    try {
+      attachment = await this.rest.uploadAttachment(file, file.type);
+    } catch (e) {
+      node.querySelector(".info")!.textContent = `Not sent: ${errorText(e)}`;
+      URL.revokeObjectURL(local);
+      return;
+    }
+    this.blobUrls.set(attachment.id, Promise.resolve(local)); // no need to download what we have
+    this.sendMessage(conv, body, [attachment.id], node);
+  }
+
+  sendMessage(conv: ConversationId, body: string, attachments: AttachmentId[] = [], node?: HTMLElement): void {
+    const rt = this.rt!;
+    const promise = rt.send(conv, body, attachments.length ? { attachments } : {});
+    const entry = rt.pending()[rt.pending().length - 1]!;
+    if (!node) {
+      node = el("div", "msg mine pending");
+      node.append(el("div", "bubble", body), el("div", "info", "Sending…"));
+    } else {
+      node.querySelector(".info")!.textContent = "Sending…";
+    }
+    if (conv !== this.open) return void promise.catch(() => undefined); // the user moved on during an upload
+    this.pending.set(entry.client_msg_id, node);
+    if (!node.isConnected) $("message-list").append(node);
     this.scrollToEnd();
     promise.catch(() => undefined);
   }
@@ -397,7 +519,7 @@ class App {
     if (e.kind === "message.created") {
       const m = e.data as unknown as Message;
       if (!this.users.has(m.sender_id)) await this.user(m.sender_id);
-      c.preview = m.body;
+      c.preview = previewOf(m);
       if (isOpen) {
         this.placeMessage(m);
         this.scrollToEnd();
@@ -412,8 +534,15 @@ class App {
       const seq = Number(e.data["seq"]);
       const old = this.messages.get(seq);
       if (isOpen && old) {
-        const body = e.kind === "message.deleted" ? "" : String(e.data["body"]);
-        this.placeMessage({ ...old, body, deleted: e.kind === "message.deleted", edited_at: old.edited_at ?? e.created_at });
+        const deleted = e.kind === "message.deleted";
+        const body = deleted ? "" : String(e.data["body"]);
+        this.placeMessage({
+          ...old,
+          body,
+          deleted,
+          edited_at: old.edited_at ?? e.created_at,
+          ...(deleted ? { attachments: [], share: null } : {}),
+        });
       }
     } else if (e.kind === "conversation.updated" && typeof e.data["title"] === "string") {
       c.title = e.data["title"];

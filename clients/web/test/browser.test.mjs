@@ -1,10 +1,12 @@
 // The chat page in a real browser: Debian's Chromium, headless, driven by
 // puppeteer-core (which never downloads a browser). Two browser contexts are
 // two users on a page served from another origin than chatd's, so every call
-// crosses origins through chatd's CORS. A screenshot of the chat is kept in
+// crosses origins through chatd's CORS. A photo goes from one page to the
+// other through the file input. Screenshots of the chat are kept in
 // var/artifacts/.
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -13,7 +15,7 @@ import puppeteer from "puppeteer-core";
 
 import { ChatdRest } from "@chatd/client";
 
-import { Chatd, createDatabase, freePort, haveServer } from "../../js/dist/test/harness.js";
+import { Chatd, createDatabase, freePort, haveServer, pngBytes } from "../../js/dist/test/harness.js";
 import { serve } from "../serve.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -60,6 +62,25 @@ async function send(page, text) {
   await page.type("#composer-input", text);
   await page.keyboard.press("Enter");
 }
+
+// Picks a file in the composer, as a person does through the file chooser.
+async function pickFile(page, path) {
+  const input = await page.$("#composer-file");
+  await input.uploadFile(path);
+  await page.waitForSelector("#composer-attachment:not([hidden])");
+}
+
+// Every photo in the messages that match `selector` has loaded (decoded, with a width), and there are `count`.
+const photosShown = (page, selector, count) =>
+  page.waitForFunction(
+    (s, n) => {
+      const imgs = [...document.querySelectorAll(s)];
+      return imgs.length === n && imgs.every((img) => img.complete && img.naturalWidth > 0);
+    },
+    { timeout: 15_000 },
+    selector,
+    count,
+  );
 
 describe("the chat page in Chromium", { skip, timeout: 180_000 }, () => {
   let chatd, web, browser, url;
@@ -188,6 +209,68 @@ describe("the chat page in Chromium", { skip, timeout: 180_000 }, () => {
     await textIn(alice, ".msg.theirs .bubble", "back again");
     mkdirSync(artifacts, { recursive: true });
     await alice.screenshot({ path: join(artifacts, "web-chat.png") });
+    assert.deepEqual(errors, [], "no script errors on either page");
+  });
+
+  it("sends a photo: the other page shows it, fetched with the token into a blob: URL", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "chatd-web-"));
+    const photo = join(dir, "cat.png");
+    writeFileSync(photo, pngBytes(2, 2));
+    const fake = join(dir, "fake.png");
+    writeFileSync(fake, "<svg xmlns='http://www.w3.org/2000/svg'/> is not a PNG");
+
+    const alice = await (await browser.createBrowserContext()).newPage();
+    const bob = await (await browser.createBrowserContext()).newPage();
+    await bob.setViewport({ width: 1100, height: 700 });
+    const errors = [];
+    for (const p of [alice, bob]) p.on("pageerror", (e) => errors.push(String(e)));
+    await signUp(alice, url, "alice_pic");
+    await signUp(bob, url, "bob_pic");
+    await alice.type("#direct-username", "bob_pic");
+    await alice.click("#new-direct button");
+    await convItem(alice, "bob_pic");
+    await send(alice, "a photo is coming");
+    await convItem(bob, "alice_pic");
+    await openConv(bob, "alice_pic");
+    await textIn(bob, ".msg.theirs .bubble", "a photo is coming");
+
+    // Alice picks a photo, adds a caption, sends: Bob's open conversation shows it live.
+    await pickFile(alice, photo);
+    assert.equal(await alice.$eval("#composer-file-name", (n) => n.textContent), "cat.png");
+    await send(alice, "our cat");
+    await photosShown(bob, ".msg.theirs img.photo", 1);
+    const shown = await bob.$eval(".msg.theirs img.photo", (img) => ({ src: img.src, w: img.naturalWidth, h: img.naturalHeight }));
+    assert.match(shown.src, /^blob:/, "downloaded with the bearer token, shown from memory");
+    assert.deepEqual([shown.w, shown.h], [2, 2]);
+    await textIn(bob, ".msg.theirs .bubble", "our cat");
+    await alice.waitForFunction(() => !document.querySelector(".msg.pending"), { timeout: 15_000 });
+    await photosShown(alice, ".msg.mine img.photo", 1);
+    assert.equal(await alice.$eval("#composer-attachment", (n) => n.hidden), true, "the composer is cleared");
+
+    // A photo with no text; then Bob reloads and sees both from history.
+    await pickFile(alice, photo);
+    await alice.click("#composer button[type=submit]");
+    await photosShown(bob, ".msg.theirs img.photo", 2);
+    const shapes = await bob.$$eval(".msg.theirs", (ns) => ns.map((n) => [n.querySelector("img.photo") !== null, n.querySelector(".bubble")?.textContent ?? null]));
+    assert.deepEqual(shapes, [[false, "a photo is coming"], [true, "our cat"], [true, null]]);
+    await bob.reload();
+    await bob.waitForSelector("#chat:not([hidden])");
+    await live(bob);
+    await bob.waitForFunction(
+      () => document.querySelector('li.conv[data-title="alice_pic"] .preview')?.textContent === "Photo",
+      { timeout: 15_000 },
+    );
+    await openConv(bob, "alice_pic");
+    await photosShown(bob, ".msg.theirs img.photo", 2);
+
+    // Bytes that are not what the name says: chatd refuses them and the page says so.
+    await pickFile(alice, fake);
+    await alice.click("#composer button[type=submit]");
+    await textIn(alice, ".msg.pending .info", "Not sent");
+
+    mkdirSync(artifacts, { recursive: true });
+    await bob.screenshot({ path: join(artifacts, "web-photo.png") });
+    rmSync(dir, { recursive: true, force: true });
     assert.deepEqual(errors, [], "no script errors on either page");
   });
 });
