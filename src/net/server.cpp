@@ -87,15 +87,7 @@ http::Request to_request_header(const bhttp::request_header<>& in, const std::st
 }
 
 http::Request to_request(bhttp::request<bhttp::string_body>&& in, const std::string& remote) {
-  http::Request out;
-  out.method = std::string(in.method_string());
-  out.target = std::string(in.target());
-  out.remote = remote;
-  for (const auto& field : in) {
-    std::string name(field.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out.headers.emplace_back(std::move(name), std::string(field.value()));
-  }
+  http::Request out = to_request_header(in, remote);
   out.body = std::move(in.body());
   return out;
 }

@@ -5,6 +5,25 @@ namespace chatd::wire {
 // Each parser reads its fields in the order the contract lists them, so the
 // first problem reported is the same on every front.
 
+namespace {
+// An optional array of 64-bit integer ids (absent or null: none).
+Expected<std::vector<std::int64_t>> id_list(const Json& object, const char* field,
+                                            const std::string& what) {
+  std::vector<std::int64_t> out;
+  auto it = object.find(field);
+  if (it == object.end() || it->is_null()) return out;
+  if (!it->is_array()) return Error::invalid(std::string(field) + " must be an array of " + what);
+  for (const auto& v : *it) {
+    if (!v.is_number_integer() ||
+        (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))) {
+      return Error::invalid(std::string(field) + " must hold integer " + what);
+    }
+    out.push_back(v.get<std::int64_t>());
+  }
+  return out;
+}
+}  // namespace
+
 Expected<NewUser> parse_new_user(const Json& object) {
   auto username = string_field(object, "username");
   if (!username) return username.error();
@@ -38,17 +57,9 @@ Expected<NewConversation> parse_new_conversation(const Json& object) {
   auto title = string_field(object, "title");
   if (!title) return title.error();
   out.title = std::move(*title);
-  auto it = object.find("member_ids");
-  if (it != object.end() && !it->is_null()) {
-    if (!it->is_array()) return Error::invalid("member_ids must be an array");
-    for (const auto& v : *it) {
-      if (!v.is_number_integer() ||
-          (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))) {
-        return Error::invalid("member_ids must hold integer user ids");
-      }
-      out.member_ids.push_back(v.get<std::int64_t>());
-    }
-  }
+  auto members = id_list(object, "member_ids", "user ids");
+  if (!members) return members.error();
+  out.member_ids = std::move(*members);
   return out;
 }
 
@@ -106,16 +117,9 @@ Expected<NewMessage> parse_new_message(const Json& object) {
   auto reply_to = optional_int_field(object, "reply_to");
   if (!reply_to) return reply_to.error();
   NewMessage out{std::move(*client_msg_id), std::move(*body), *reply_to, {}, std::nullopt};
-  if (auto it = object.find("attachments"); it != object.end() && !it->is_null()) {
-    if (!it->is_array()) return Error::invalid("attachments must be an array of attachment ids");
-    for (const auto& v : *it) {
-      if (!v.is_number_integer() ||
-          (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))) {
-        return Error::invalid("attachments must hold integer attachment ids");
-      }
-      out.attachments.push_back(v.get<std::int64_t>());
-    }
-  }
+  auto attachments = id_list(object, "attachments", "attachment ids");
+  if (!attachments) return attachments.error();
+  out.attachments = std::move(*attachments);
   if (auto it = object.find("share"); it != object.end() && !it->is_null()) {
     if (!it->is_object()) return Error::invalid("share must be an object {kind, ref, title} or null");
     auto kind = string_field(*it, "kind");

@@ -70,6 +70,24 @@ Task<R> when_done(Start&& start) {
       boost::asio::use_awaitable, job);
 }
 
+namespace detail {
+// Runs fn on a worker and hands its outcome (the exception, or the result)
+// to `done`.
+template <class R, class F>
+auto job_for(std::shared_ptr<F> f, Completion<R> done) {
+  return [f, done](std::size_t worker) {
+    std::optional<R> r;
+    std::exception_ptr ep;
+    try {
+      r.emplace((*f)(worker));
+    } catch (...) {
+      ep = std::current_exception();
+    }
+    done(ep, std::move(r));
+  };
+}
+}  // namespace detail
+
 // `co_await run_on<R>(pool, fn)` runs fn(std::size_t worker) on a worker and
 // resumes with its result or the exception it threw. A full pool throws
 // Overloaded (core/failures.hpp) into the awaiting coroutine.
@@ -77,16 +95,7 @@ template <class R, class F>
 Task<R> run_on(WorkerPool& pool, F&& fn) {
   auto f = std::make_shared<std::decay_t<F>>(std::forward<F>(fn));
   auto start = [&pool, f](Completion<R> done) {
-    bool queued = pool.try_post([f, done](std::size_t worker) {
-      std::optional<R> r;
-      std::exception_ptr ep;
-      try {
-        r.emplace((*f)(worker));
-      } catch (...) {
-        ep = std::current_exception();
-      }
-      done(ep, std::move(r));
-    });
+    bool queued = pool.try_post(detail::job_for<R>(f, done));
     if (!queued) done(std::make_exception_ptr(Overloaded("work queue full")), std::nullopt);
   };
   return when_done<R>(std::move(start));
@@ -112,7 +121,7 @@ Task<std::shared_ptr<Started<R>>> start_on(WorkerPool& pool, F&& fn) {
   auto ex = co_await boost::asio::this_coro::executor;
   auto state = std::make_shared<Started<R>>(ex);
   auto f = std::make_shared<std::decay_t<F>>(std::forward<F>(fn));
-  auto finish_with = [state, ex](std::exception_ptr ep, std::optional<R> r) {
+  Completion<R> finish_with = [state, ex](std::exception_ptr ep, std::optional<R> r) {
     boost::asio::post(ex, [state, ep, r = std::move(r)]() mutable {
       state->error = ep;
       state->value = std::move(r);
@@ -120,17 +129,7 @@ Task<std::shared_ptr<Started<R>>> start_on(WorkerPool& pool, F&& fn) {
       state->wake.cancel();
     });
   };
-  bool queued = pool.try_post([f, finish_with](std::size_t worker) {
-    std::optional<R> r;
-    std::exception_ptr ep;
-    try {
-      r.emplace((*f)(worker));
-    } catch (...) {
-      ep = std::current_exception();
-    }
-    finish_with(ep, std::move(r));
-  });
-  if (!queued) throw Overloaded("work queue full");
+  if (!pool.try_post(detail::job_for<R>(f, finish_with))) throw Overloaded("work queue full");
   co_return state;
 }
 
