@@ -8,16 +8,20 @@
 #   3. the concurrency tests built with ThreadSanitizer;
 #   4. each libFuzzer target for a bounded time (scripts/fuzz.sh);
 #   5. bench/run.sh --quick, a smoke test that the benchmark works (no timing
-#      is asserted).
+#      is asserted);
+#   6. the production topology's fault tests (scripts/fault-test.sh): HAProxy,
+#      two chatd, Patroni with a synchronous standby; kill -9 a chatd, kill -9
+#      the PostgreSQL primary, restart HAProxy, under load, with a ledger of
+#      every acknowledged message.
 # It stops the database whatever happens. CHATD_TEST_CLIENTS=0, CHATD_TEST_ASAN=0, CHATD_TEST_TSAN=0,
-# CHATD_TEST_FUZZ=0 and CHATD_TEST_BENCH=0 skip a stage; CHATD_FUZZ_SECONDS
+# CHATD_TEST_FUZZ=0, CHATD_TEST_BENCH=0 and CHATD_TEST_TOPOLOGY=0 skip a stage; CHATD_FUZZ_SECONDS
 # sets the time per fuzz target (default 30). Extra arguments go to the first
 # ctest run and skip stages 2-5, e.g. scripts/test.sh -R Accounts.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-scripts/install-deps.sh build test db fuzz
+scripts/install-deps.sh build test db fuzz cluster
 CHATD_WERROR=ON scripts/build.sh "$root/build"
 
 pgdir="$(mktemp -d /tmp/chatd-test-pg.XXXXXX)"
@@ -94,5 +98,9 @@ fi
 if [ "${CHATD_TEST_BENCH:-1}" = 1 ]; then
   stage "benchmark smoke run (bench/run.sh --quick)"
   bench/run.sh --quick
+fi
+if [ "${CHATD_TEST_TOPOLOGY:-1}" = 1 ]; then
+  stage "the topology's fault tests (scripts/fault-test.sh)"
+  scripts/fault-test.sh "$root/build"
 fi
 echo "test.sh: every stage passed"
