@@ -33,11 +33,19 @@ int main(int argc, char** argv) {
       std::puts("chatd " CHATD_VERSION);
       return 0;
     case Config::Command::migrate:
+    {
       chatd::app::setup_logging(config->log_level, config->log_format);
-      return chatd::app::migrate(*config);
+      int code = chatd::app::migrate(*config);
+      chatd::app::stop_logging();
+      return code;
+    }
     case Config::Command::serve:
+    {
       chatd::app::setup_logging(config->log_level, config->log_format);
-      return chatd::app::serve(*config);
+      int code = chatd::app::serve(*config);
+      chatd::app::stop_logging();
+      return code;
+    }
   }
   return 2;
 }

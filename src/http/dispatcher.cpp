@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "chatd/core/log_event.hpp"
+
 #include "chatd/http/errors.hpp"
 #include "chatd/core/failures.hpp"
 
@@ -131,8 +133,13 @@ void Dispatcher::finish(Response& response, const std::optional<std::string>& or
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics_.observe_request(route_label, method, response.status, seconds);
-  spdlog::info("request id={} method={} target={} route={} status={} duration_ms={:.3f}", id,
-               method, target, route_label, response.status, seconds * 1000.0);
+  log_event(spdlog::level::info, "request",
+            {{"id", id},
+             {"method", method},
+             {"target", target},
+             {"route", route_label},
+             {"status", response.status},
+             {"duration_ms", seconds * 1000.0}});
 }
 
 }  // namespace chatd::http
