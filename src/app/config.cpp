@@ -1,5 +1,10 @@
 #include "chatd/app/config.hpp"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <charconv>
 #include <functional>
 #include <sstream>
@@ -97,6 +102,36 @@ Setter rate(Rate Config::*field) {
   };
 }
 
+// The numeric address for a listen host: an IP literal as it is, a name by
+// the system resolver (its first address, IPv4 preferred), "" when neither.
+std::string resolve_listen_host(const std::string& host) {
+  if (host.empty()) return "";
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) == 0) {
+    freeaddrinfo(found);
+    return host;
+  }
+  hints.ai_flags = AI_PASSIVE | AI_ADDRCONFIG;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 || !found) return "";
+  std::string best;
+  for (auto* a = found; a; a = a->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* where = a->ai_family == AF_INET
+                            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr)
+                            : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr);
+    if (a->ai_family != AF_INET && a->ai_family != AF_INET6) continue;
+    if (!inet_ntop(a->ai_family, where, text, sizeof text)) continue;
+    if (best.empty() || a->ai_family == AF_INET) best = text;
+    if (a->ai_family == AF_INET) break;
+  }
+  freeaddrinfo(found);
+  return best;
+}
+
 std::string set_listen(Config& c, const std::string& v) {
   auto colon = v.rfind(':');
   if (colon == std::string::npos || colon == 0) return "must be host:port, e.g. 127.0.0.1:8080";
@@ -106,7 +141,13 @@ std::string set_listen(Config& c, const std::string& v) {
   if (!parse_number(v.substr(colon + 1), port) || port > 65535) {
     return "port must be an integer from 0 to 65535";
   }
-  c.listen_host = host;
+  // A name is resolved now, so that a bad one fails here (exit 2) and not
+  // when the server binds; the address it names is what the server binds.
+  auto address = resolve_listen_host(host);
+  if (address.empty()) {
+    return "host '" + host + "' is neither an IP address nor a name this machine resolves";
+  }
+  c.listen_host = address;
   c.listen_port = static_cast<std::uint16_t>(port);
   return "";
 }

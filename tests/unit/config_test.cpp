@@ -90,6 +90,22 @@ TEST(Config, WrongValueNamesTheSetting) {
   EXPECT_FALSE(parse_config({"--body-limit", "-5"}, kDb, 2).ok());
 }
 
+TEST(Config, ListenNamesAreResolvedOrRefusedAtValidation) {
+  // A name resolves to the address the server will bind (it used to pass
+  // here and fail at bind time with exit 1).
+  auto c = parse_config({"--listen", "localhost:8080"}, kDb, 2);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(c->listen_host == "127.0.0.1" || c->listen_host == "::1") << c->listen_host;
+  auto v6 = parse_config({"--listen", "[::1]:8080"}, kDb, 2);
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->listen_host, "::1");
+  // A name nothing resolves is refused now, naming the setting.
+  auto bad = parse_config({"--listen", "no-such-host.invalid:8080"}, kDb, 2);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("--listen"), std::string::npos);
+  EXPECT_NE(bad.error().message.find("no-such-host.invalid"), std::string::npos);
+}
+
 TEST(Config, PortZeroIsAllowed) {
   auto c = parse_config({"--listen", "127.0.0.1:0"}, kDb, 2);
   ASSERT_TRUE(c.ok());
