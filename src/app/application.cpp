@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "chatd/api/routes.hpp"
+#include "chatd/app/logging.hpp"
 #include "chatd/domain/account_service.hpp"
 #include "chatd/domain/attachment_service.hpp"
 #include "chatd/domain/conversation_service.hpp"
@@ -36,6 +37,7 @@
 #include "chatd/store/blob_store.hpp"
 #include "chatd/store/notify_channel.hpp"
 #include "chatd/store/db_pool.hpp"
+#include "chatd/core/process_metrics.hpp"
 #include "chatd/store/migrations.hpp"
 
 namespace chatd::app {
@@ -147,6 +149,13 @@ int serve(const Config& config) {
   std::atomic<bool> draining{false};
   store::DbPool db(config.database_url, static_cast<std::size_t>(config.db_pool),
                    static_cast<std::size_t>(config.db_queue));
+  register_process_metrics(metrics, CHATD_VERSION);
+  metrics.histogram("chatd_db_transaction_duration_seconds",
+                    "Time a database transaction of the pool took on its worker: its "
+                    "statements and commit (most are one statement).",
+                    std::vector<double>(Metrics::kLatencyBuckets.begin(), Metrics::kLatencyBuckets.end()));
+  db.observe_transactions(
+      [&metrics](double s) { metrics.observe("chatd_db_transaction_duration_seconds", s); });
   WorkerPool cpu("cpu", std::max(1u, std::thread::hardware_concurrency()), 1024);
   domain::PasswordHasher hasher({config.password_hash_ops, config.password_hash_mem_kib});
   const std::string channel_name = "chatd_events";
@@ -173,8 +182,10 @@ int serve(const Config& config) {
       config.send_batch == 1 ? db.size() : std::max<std::size_t>(1, db.size() / 2);
   batching.max_pending = static_cast<std::size_t>(config.db_queue);
   batching.stored = &metrics.counter("chatd_messages_stored_total", "Messages committed.");
-  batching.commits = &metrics.counter("chatd_send_commits_total",
-                                      "Transactions that committed sends (group commit).");
+  batching.commits = &metrics.counter(
+      "chatd_send_commits_total",
+      "Transactions that committed at least one new message (group commit); a batch of "
+      "repeats only is not counted.");
   // The push outbox: jobs commit with their messages; workers hand them to the webhook.
   std::unique_ptr<net::WebhookClient> webhook;
   std::unique_ptr<push::PushWorker> pusher;
@@ -235,6 +246,25 @@ int serve(const Config& config) {
   gateway.max_queued_bytes = config.ws_max_queue_bytes;
   gateway.accept_rate =
       std::make_shared<TokenBucket>(config.ws_accept_rate, config.ws_accept_rate);
+  // One series per close code chatd uses or a client commonly sends; any
+  // other code shares "other", so clients cannot create series without bound.
+  std::map<std::uint16_t, std::atomic<std::uint64_t>*> closes;
+  for (std::uint16_t code : {1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1011, 1013}) {
+    closes[code] = &metrics.counter("chatd_websocket_closes_total",
+                                    "WebSockets closed, by close code (1006: no close frame).",
+                                    "code=\"" + std::to_string(code) + "\"");
+  }
+  auto* other_close = &metrics.counter("chatd_websocket_closes_total", "", "code=\"other\"");
+  gateway.on_close = [closes, other_close](std::uint16_t code) {
+    auto it = closes.find(code);
+    (it == closes.end() ? other_close : it->second)->fetch_add(1, std::memory_order_relaxed);
+  };
+  metrics.histogram("chatd_websocket_send_duration_seconds",
+                    "Time from a WebSocket send frame's arrival to its answer (ack or error).",
+                    std::vector<double>(Metrics::kLatencyBuckets.begin(), Metrics::kLatencyBuckets.end()));
+  gateway.on_send_answered = [&metrics](double s) {
+    metrics.observe("chatd_websocket_send_duration_seconds", s);
+  };
   net::Server server(ioc, options, dispatcher, &gateway, io_ptrs);
 
   metrics.gauge("chatd_db_pool_size", "Database connections in the pool.",
@@ -272,6 +302,7 @@ int serve(const Config& config) {
   if (!hub.listening()) spdlog::warn("notify: not listening yet; /readyz says so until it is");
   spdlog::info("chatd listening on {}:{} ({} IO threads, {} database connections)",
                config.listen_host, port, config.threads, config.db_pool);
+  flush_logs();
 
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
@@ -302,6 +333,7 @@ int serve(const Config& config) {
   hub.stop();
   cpu.stop();
   spdlog::info("chatd stopped");
+  flush_logs();
   return 0;
 }
 

@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include <spdlog/fmt/fmt.h>
+
 namespace chatd {
 
 void Metrics::observe_request(std::string_view route, std::string_view method, int status,
@@ -25,11 +27,23 @@ void Metrics::observe_request(std::string_view route, std::string_view method, i
   h.sum += seconds;
 }
 
-std::atomic<std::uint64_t>& Metrics::counter(const std::string& name, const std::string& help) {
+std::atomic<std::uint64_t>& Metrics::counter(const std::string& name, const std::string& help,
+                                             const std::string& labels) {
   std::lock_guard lock(mu_);
-  auto& c = counters_[name];
+  auto& c = counters_[{name, labels}];
   c.help = help;
   return c.value;
+}
+
+void Metrics::counter_fn(const std::string& name, const std::string& help,
+                         std::function<double()> read) {
+  std::lock_guard lock(mu_);
+  gauges_[name] = Gauge{help, std::move(read), true};
+}
+
+void Metrics::info(const std::string& name, const std::string& help, const std::string& labels) {
+  std::lock_guard lock(mu_);
+  infos_[name] = {help, labels};
 }
 
 void Metrics::gauge(const std::string& name, const std::string& help,
@@ -74,6 +88,10 @@ std::string label(std::string_view v) {
   }
   return out;
 }
+
+// Shortest text that reads back as the same double ("0.1", "1234.5678"):
+// sums keep full precision, where the stream's default 6 digits did not.
+std::string num(double v) { return fmt::format("{}", v); }
 }  // namespace
 
 std::string Metrics::render() const {
@@ -92,30 +110,39 @@ std::string Metrics::render() const {
   for (const auto& [route, h] : latency_) {
     for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
       out << "chatd_http_request_duration_seconds_bucket{route=\"" << label(route)
-          << "\",le=\"" << kLatencyBuckets[i] << "\"} " << h.buckets[i] << '\n';
+          << "\",le=\"" << num(kLatencyBuckets[i]) << "\"} " << h.buckets[i] << '\n';
     }
     out << "chatd_http_request_duration_seconds_bucket{route=\"" << label(route)
         << "\",le=\"+Inf\"} " << h.count << '\n';
-    out << "chatd_http_request_duration_seconds_sum{route=\"" << label(route) << "\"} " << h.sum
-        << '\n';
+    out << "chatd_http_request_duration_seconds_sum{route=\"" << label(route) << "\"} "
+        << num(h.sum) << '\n';
     out << "chatd_http_request_duration_seconds_count{route=\"" << label(route) << "\"} "
         << h.count << '\n';
   }
-  for (const auto& [name, c] : counters_) {
-    out << "# HELP " << name << ' ' << c.help << "\n# TYPE " << name << " counter\n"
-        << name << ' ' << c.value.load(std::memory_order_relaxed) << '\n';
+  std::string last;
+  for (const auto& [key, c] : counters_) {
+    const auto& [name, labels] = key;
+    if (name != last) out << "# HELP " << name << ' ' << c.help << "\n# TYPE " << name << " counter\n";
+    last = name;
+    out << name;
+    if (!labels.empty()) out << '{' << labels << '}';
+    out << ' ' << c.value.load(std::memory_order_relaxed) << '\n';
   }
   for (const auto& [name, h] : histograms_) {
     out << "# HELP " << name << ' ' << h.help << "\n# TYPE " << name << " histogram\n";
     for (std::size_t i = 0; i < h.bounds.size(); ++i) {
-      out << name << "_bucket{le=\"" << h.bounds[i] << "\"} " << h.buckets[i] << '\n';
+      out << name << "_bucket{le=\"" << num(h.bounds[i]) << "\"} " << h.buckets[i] << '\n';
     }
     out << name << "_bucket{le=\"+Inf\"} " << h.count << '\n'
-        << name << "_sum " << h.sum << '\n' << name << "_count " << h.count << '\n';
+        << name << "_sum " << num(h.sum) << '\n' << name << "_count " << h.count << '\n';
   }
   for (const auto& [name, g] : gauges_) {
-    out << "# HELP " << name << ' ' << g.help << "\n# TYPE " << name << " gauge\n"
-        << name << ' ' << g.read() << '\n';
+    out << "# HELP " << name << ' ' << g.help << "\n# TYPE " << name
+        << (g.counter ? " counter\n" : " gauge\n") << name << ' ' << num(g.read()) << '\n';
+  }
+  for (const auto& [name, info] : infos_) {
+    out << "# HELP " << name << ' ' << info.first << "\n# TYPE " << name << " gauge\n"
+        << name << '{' << info.second << "} 1\n";
   }
   return out.str();
 }

@@ -220,7 +220,7 @@ void SendBatcher::run(store::Connection& c, Batch& batch) {
   }
 
   if (!failure) {
-    if (opt_.commits) opt_.commits->fetch_add(1, std::memory_order_relaxed);
+    if (opt_.commits && !committed.empty()) opt_.commits->fetch_add(1, std::memory_order_relaxed);
     if (opt_.stored) opt_.stored->fetch_add(committed.size(), std::memory_order_relaxed);
   }
   if (!failure) {

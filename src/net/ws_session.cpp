@@ -13,6 +13,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "chatd/core/log_event.hpp"
+
 #include "chatd/core/failures.hpp"
 #include "chatd/domain/session_tokens.hpp"
 #include "chatd/http/errors.hpp"
@@ -57,6 +59,12 @@ class WsTransport final : public realtime::Transport,
     return queue_.size() > max_frames_ / 2 || bytes_ > max_bytes_ / 2;
   }
   bool open() const override { return open_; }
+  // The code this side closed with, or the peer's, or 1006 (no close frame).
+  std::uint16_t final_code() {
+    if (close_requested_) return close_code_;
+    auto peer = ws_.reason().code;
+    return peer != websocket::close_code::none ? static_cast<std::uint16_t>(peer) : 1006;
+  }
 
   void send(Frame frame) override {
     if (!open_) return;
@@ -73,6 +81,8 @@ class WsTransport final : public realtime::Transport,
   void close(std::uint16_t code, std::string reason) override {
     if (!open_) return;
     open_ = false;
+    close_requested_ = true;
+    close_code_ = code;
     clear();
     asio::co_spawn(ws_.get_executor(), do_close(shared_from_this(), code, std::move(reason)),
                    asio::detached);
@@ -144,6 +154,7 @@ class WsTransport final : public realtime::Transport,
   bool open_ = true;
   bool writing_ = false;
   bool close_pending_ = false;
+  bool close_requested_ = false;
   std::uint16_t close_code_ = 1000;
   std::string close_reason_;
 };
@@ -251,10 +262,19 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
       [](websocket::response_type& res) { res.set(bhttp::field::server, "chatd"); }));
   co_await ws.async_accept(req, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return;
+  // Every accepted socket is counted once, by its close code, at each of
+  // the session's ends below (not from a destructor: a frame destroyed with
+  // its io_context would outlive the metrics).
+  auto count_close = [&gw, &transport] {
+    if (gw.on_close) gw.on_close(transport->final_code());
+  };
 
   if (!user) {
     auto first = co_await read_auth_frame(transport, gw.auth_timeout);
-    if (!first) co_return;
+    if (!first) {
+      count_close();
+      co_return;
+    }
     std::string t = realtime::auth_token(*first).value_or("");
     // No co_await inside a conditional expression: g++ 12 miscompiles it.
     Expected<model::User> who = Error::unauthenticated("the first frame must be auth");
@@ -262,10 +282,12 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
       if (!t.empty()) who = co_await gw.accounts.authenticate(t);
     } catch (const std::exception& e) {
       transport->close(1011, "database unavailable, reconnect shortly");
+      count_close();
       co_return;
     }
     if (!who) {
       transport->close(1008, who.error().message);
+      count_close();
       co_return;
     }
     user = *who;
@@ -275,6 +297,7 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
 
   realtime::ClientSession::Limits limits;
   limits.max_in_flight = gw.max_in_flight;
+  limits.on_send_answered = gw.on_send_answered;
   auto client = std::make_shared<realtime::ClientSession>(gw.chat, transport, *user, token_hash,
                                                           limits);
   // Attached before it reads its start, so that nothing committed in between
@@ -286,7 +309,7 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
     transport->close(1011, "database unavailable, reconnect shortly");
     spdlog::warn("ws user {}: could not start: {}", user->id, e.what());
   }
-  spdlog::info("ws open user={} remote={}", user->id, remote);
+  log_event(spdlog::level::info, "ws open", {{"user", user->id}, {"remote", remote}});
   asio::co_spawn(transport->executor(), WsTransport::writer(transport), asio::detached);
   if (st->stopping) client->shutdown();
 
@@ -307,7 +330,12 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
   }
   transport->closed();
   gw.hub.detach(client.get());
-  spdlog::info("ws closed user={} remote={} ({})", user->id, remote, ec.message());
+  count_close();
+  log_event(spdlog::level::info, "ws closed",
+            {{"user", user->id},
+             {"remote", remote},
+             {"code", static_cast<int>(transport->final_code())},
+             {"reason", ec.message()}});
 }
 
 }  // namespace chatd::net

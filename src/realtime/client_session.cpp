@@ -303,7 +303,7 @@ void ClientSession::on_frame(const std::string& text) {
 
 void ClientSession::handle_send(const Json& frame, const Json& id) {
   std::uint64_t n = sends_first_ + sends_.size();
-  sends_.push_back({id, nullptr});
+  sends_.push_back({id, nullptr, std::chrono::steady_clock::now()});
   ++in_flight_;
   auto answer_now = [this, n, &id](const Error& e) { answer_send(n, error_frame(id, e)); };
   auto conv = wire::parse_conversation_id(frame);
@@ -336,6 +336,11 @@ void ClientSession::answer_send(std::uint64_t n, Frame answer) {
   if (n < sends_first_ || n - sends_first_ >= sends_.size()) return;
   sends_[n - sends_first_].answer = std::move(answer);
   while (!sends_.empty() && sends_.front().answer) {
+    if (limits_.on_send_answered) {
+      limits_.on_send_answered(std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                             sends_.front().arrived)
+                                   .count());
+    }
     reply(std::move(sends_.front().answer));
     sends_.pop_front();
     ++sends_first_;

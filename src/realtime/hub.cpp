@@ -37,7 +37,7 @@ Hub::Hub(store::NotifyChannel& channel, LogReader& reader, PresenceBackend& pres
   metrics.gauge("chatd_notify_listening",
                 "1 while the LISTEN connection for cross-instance delivery is up.",
                 [this] { return listening() ? 1.0 : 0.0; });
-  metrics.gauge("chatd_notify_dropped",
+  metrics.counter_fn("chatd_notify_dropped_total",
                 "Delivery references dropped because the publish queue was full.",
                 [this] { return static_cast<double>(channel_.dropped()); });
   metrics.gauge("chatd_fanout_pending", "Conversations and signals waiting for fan-out.",

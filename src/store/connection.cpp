@@ -18,6 +18,10 @@ Connection::Connection(std::string url) : impl_(std::make_unique<Impl>()) {
 
 Connection::~Connection() { impl_->reset(); }
 
+void Connection::observe_transactions(std::function<void(double)> fn) {
+  impl_->observer = std::move(fn);
+}
+
 pqxx::connection& Connection::Impl::get() {
   if (conn && conn->is_open()) return *conn;
   reset();

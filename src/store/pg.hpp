@@ -27,6 +27,7 @@ struct Connection::Impl {
   std::unique_ptr<pqxx::connection> conn;
   std::unordered_set<std::string> prepared;
   std::chrono::steady_clock::time_point last_failure{};
+  std::function<void(double)> observer;
 
   // Connected pqxx connection, connecting first if needed.
   pqxx::connection& get();

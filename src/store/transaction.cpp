@@ -23,6 +23,15 @@ namespace {
 void run(Connection& conn, bool single_statement, const std::function<bool(Transaction&)>& body) {
   auto& impl = conn.impl();
   for (int attempt = 1;; ++attempt) {
+    struct Timed {  // every attempt, however it ends
+      const std::function<void(double)>& observer;
+      std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+      ~Timed() {
+        if (observer) {
+          observer(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        }
+      }
+    } timed{impl.observer};
     try {
       auto& pq = impl.get();
       Transaction tx(std::make_unique<Transaction::Impl>(impl, pq, single_statement));

@@ -13,7 +13,9 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "chatd/domain/password_hasher.hpp"
+#include "chat_fixture.hpp"
 #include "harness.hpp"
+#include "ws_client.hpp"
 
 namespace chatd::test {
 namespace {
@@ -60,6 +62,80 @@ TEST_F(Ops, MetricsCountRequestsByRouteAndStatus) {
                         "chatd_websocket_connections"}) {
     EXPECT_NE(t.find(g), std::string::npos) << g;
   }
+}
+
+namespace {
+// The value of one series in an exposition ("name{labels} value"), or -1.
+double series(const std::string& text, const std::string& name_and_labels) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name_and_labels + " ", 0) == 0) return std::stod(line.substr(name_and_labels.size() + 1));
+  }
+  return -1;
+}
+}  // namespace
+
+class OpsChat : public ChatTest {};
+
+TEST_F(OpsChat, MetricsCoverTheProcessWebSocketsAndTheDatabaseAndPassPromtool) {
+  auto a = user("metrica");
+  auto b = user("metricb");
+  long long conv = direct(a, b).json()["conversation"].value("id", 0LL);
+  // One send over REST, then the same client_msg_id again: one commit that
+  // stored something; the repeat stores nothing and is not a commit.
+  ASSERT_EQ(send(a, conv, "m-1", "hello").status, 201);
+  auto before = client().get("/metrics").body;
+  auto repeat = send(a, conv, "m-1", "hello");
+  ASSERT_TRUE(repeat.status == 200 || repeat.status == 201) << repeat.body;
+  {
+    WsClient ws(server_->port(), b.token);
+    ASSERT_TRUE(ws.connected());
+    ws.send(Json{{"type", "send"}, {"id", 1}, {"conversation_id", conv}, {"client_msg_id", "w-1"},
+                 {"body", "over the socket"}});
+    auto ack = ws.read_until([](const Json& f) { return f.value("type", "") == "ack"; });
+    ASSERT_TRUE(ack.has_value());
+  }  // the test client drops the socket without a close frame: 1006
+  std::string t;
+  for (int i = 0; i < 50; ++i) {  // the session ends on its IO thread
+    t = client().get("/metrics").body;
+    if (series(t, R"(chatd_websocket_closes_total{code="1006"})") >= 1) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(series(t, R"(chatd_websocket_closes_total{code="1006"})"), 1) << t;
+  EXPECT_EQ(series(t, R"(chatd_websocket_closes_total{code="1000"})"), 0) << t;
+  EXPECT_EQ(series(t, R"(chatd_websocket_closes_total{code="1013"})"), 0) << t;
+  EXPECT_EQ(series(t, "chatd_websocket_send_duration_seconds_count"), 1) << t;
+  EXPECT_GT(series(t, "chatd_websocket_send_duration_seconds_sum"), 0) << t;
+  EXPECT_EQ(series(t, "chatd_send_commits_total"), series(before, "chatd_send_commits_total") + 1)
+      << "the repeat counted as a commit, or the WebSocket send did not";
+  EXPECT_GT(series(t, "chatd_db_transaction_duration_seconds_count"), 3) << t;
+  EXPECT_GT(series(t, "process_cpu_seconds_total"), 0) << t;
+  EXPECT_GT(series(t, "process_resident_memory_bytes"), 1e6) << t;
+  EXPECT_GT(series(t, "process_open_fds"), 5) << t;
+  EXPECT_GT(series(t, "process_max_fds"), 0) << t;
+  EXPECT_GT(series(t, "process_start_time_seconds"), 1.7e9) << t;
+  EXPECT_EQ(series(t, "chatd_notify_dropped_total"), 0) << t;
+  EXPECT_NE(t.find("# TYPE chatd_notify_dropped_total counter"), std::string::npos);
+  EXPECT_TRUE(std::regex_search(t, std::regex(R"(chatd_build_info\{version="[0-9.]+"\} 1)"))) << t;
+  // Sums at full precision (the stream's 6 significant digits rounded them).
+  EXPECT_TRUE(std::regex_search(t, std::regex(R"(chatd_db_transaction_duration_seconds_sum [0-9]\.[0-9]{7,})")))
+      << t;
+
+  // Prometheus's own linter accepts the exposition (scripts/test.sh installs
+  // promtool from Debian's prometheus package).
+  ASSERT_EQ(std::system("command -v promtool >/dev/null"), 0)
+      << "promtool is missing: scripts/install-deps.sh cluster installs it";
+  auto path = std::filesystem::temp_directory_path() / ("chatd-metrics-" + std::to_string(getpid()) + ".txt");
+  std::ofstream(path) << t;
+  auto out = path.string() + ".out";
+  int rc = std::system(("promtool check metrics < " + path.string() + " > " + out + " 2>&1").c_str());
+  std::ifstream o(out);
+  std::string lint((std::istreambuf_iterator<char>(o)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(rc, 0) << lint;
+  EXPECT_EQ(lint, "") << lint;
+  std::filesystem::remove(path);
+  std::filesystem::remove(out);
 }
 
 TEST_F(Ops, GracefulShutdownFinishesTheRequestInFlight) {
@@ -130,22 +206,40 @@ TEST(Settings, JsonLogFormatWritesOneObjectPerLine) {
   ChatdProcess p({"--database-url", db.url(), "--listen", "127.0.0.1:0", "--log-format", "json"});
   ASSERT_TRUE(p.start()) << p.output();
   HttpClient(p.port()).request("GET", "/healthz", "", {{"X-Request-Id", "quote\"d"}});
+  // A raw 0xff (not UTF-8) and a control byte in the target still give a
+  // valid UTF-8 JSON line.
+  RawSocket raw(p.port());
+  ASSERT_TRUE(raw.send("GET /nope\xffx HTTP/1.1\r\nHost: x\r\nX-Request-Id: raw-1\r\n\r\n"));
+  EXPECT_NE(raw.read_until("\r\n\r\n", 2s).find("404"), std::string::npos);
   p.signal(SIGTERM);
   EXPECT_EQ(p.wait(), 0);
   std::istringstream lines(p.output());
   std::string line;
   int n = 0;
-  bool saw_access = false;
+  bool saw_access = false, saw_raw = false;
   while (std::getline(lines, line)) {
     if (line.empty()) continue;
-    auto j = Json::parse(line, nullptr, false);
+    auto j = Json::parse(line, nullptr, false);  // rejects invalid UTF-8 too
     ASSERT_FALSE(j.is_discarded()) << line;
     EXPECT_TRUE(j.contains("ts") && j.contains("level") && j.contains("msg")) << line;
-    saw_access |= j.value("msg", "").find("route=/healthz") != std::string::npos;
+    if (j.value("msg", "") == "request" && j.value("route", "") == "/healthz") {
+      // The access line's fields are keys of their own, typed.
+      saw_access = true;
+      EXPECT_EQ(j.value("method", ""), "GET") << line;
+      EXPECT_EQ(j.value("status", 0), 200) << line;
+      EXPECT_TRUE(j["duration_ms"].is_number()) << line;
+      EXPECT_FALSE(j.value("id", "").empty()) << line;
+    }
+    if (j.value("id", "") == "raw-1") {
+      saw_raw = true;
+      EXPECT_EQ(j.value("status", 0), 404) << line;
+      EXPECT_EQ(j.value("target", ""), "/nope\xEF\xBF\xBDx") << line;
+    }
     ++n;
   }
   EXPECT_GT(n, 2);
-  EXPECT_TRUE(saw_access);
+  EXPECT_TRUE(saw_access) << p.output();
+  EXPECT_TRUE(saw_raw) << p.output();
 }
 
 // --------------------------------------------------------------- migrations

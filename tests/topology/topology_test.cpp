@@ -539,6 +539,23 @@ TEST_F(Topology, KillOneChatdInstanceClientsMoveToTheOther) {
   cluster("start-chatd 1");
 }
 
+TEST_F(Topology, StopOneChatdGracefullyHaproxyDrainsIt) {
+  // SIGTERM: the instance says "not ready" on /readyz, answers what is in
+  // flight, closes its sockets with 1001; HAProxy sends the reconnects (and
+  // any request the stopping instance refuses) to the other one.
+  auto t0 = Clock::now();
+  cluster("stop-chatd 2");
+  double live = wait_all_live(t0, Clock::now(), 60s);
+  long long refused = 0;
+  for (auto& p : phones_)
+    for (auto t : p->refusals()) refused += t >= t0;
+  verify();
+  report("SIGTERM chatd-2 (drain): every client live again after " + std::to_string(live) + " s; " +
+         std::to_string(refused) + " sends had to be retried; " + std::to_string(acked_total_) +
+         " acknowledged, 0 lost, 0 duplicated");
+  cluster("start-chatd 2");
+}
+
 TEST_F(Topology, KillThePostgresPrimaryTheStandbyTakesOver) {
   auto before = cluster("leader");
   auto t0 = Clock::now();

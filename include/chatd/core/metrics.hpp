@@ -25,10 +25,17 @@ class Metrics {
   void observe_request(std::string_view route, std::string_view method, int status,
                        double seconds);
 
-  // A monotonically increasing counter that callers bump directly.
-  std::atomic<std::uint64_t>& counter(const std::string& name, const std::string& help);
+  // A monotonically increasing counter that callers bump directly. `labels`
+  // (pre-rendered, e.g. `code="1000"`) makes it one series of a family; the
+  // name must end in _total.
+  std::atomic<std::uint64_t>& counter(const std::string& name, const std::string& help,
+                                      const std::string& labels = "");
+  // A counter whose value is read at scrape time (it must never go down).
+  void counter_fn(const std::string& name, const std::string& help, std::function<double()> read);
   // A value computed at scrape time.
   void gauge(const std::string& name, const std::string& help, std::function<double()> read);
+  // A constant 1 with labels: `name{labels} 1` (build_info).
+  void info(const std::string& name, const std::string& help, const std::string& labels);
   // A histogram of seconds over `buckets` (ascending upper bounds), declared
   // once; observe() adds to it by name.
   void histogram(const std::string& name, const std::string& help, std::vector<double> buckets);
@@ -49,6 +56,7 @@ class Metrics {
   struct Gauge {
     std::string help;
     std::function<double()> read;
+    bool counter = false;
   };
   struct NamedHistogram {
     std::string help;
@@ -61,7 +69,8 @@ class Metrics {
   mutable std::mutex mu_;
   std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
   std::map<std::string, Histogram> latency_;
-  std::map<std::string, Counter> counters_;
+  std::map<std::pair<std::string, std::string>, Counter> counters_;  // (name, labels)
+  std::map<std::string, std::pair<std::string, std::string>> infos_;  // name -> (help, labels)
   std::map<std::string, Gauge> gauges_;
   std::map<std::string, NamedHistogram> histograms_;
 };

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "chatd/core/token_bucket.hpp"
@@ -24,6 +26,10 @@ struct WebSocketGateway {
   std::chrono::milliseconds idle_timeout{60'000};
   // A browser that authenticates by frame must do so within this time.
   std::chrono::milliseconds auth_timeout{10'000};
+  // Metrics hooks (optional): each socket's close code once it is gone, and
+  // the seconds from a `send` frame to its answer.
+  std::function<void(std::uint16_t)> on_close = nullptr;
+  std::function<void(double)> on_send_answered = nullptr;
   std::size_t max_queued_frames = 1024;       // beyond: close 1013 (client too slow)
   std::size_t max_queued_bytes = 1024 * 1024;  // the same, in bytes
   std::size_t max_frame_bytes = 64 * 1024;

@@ -28,6 +28,8 @@
 // syncs one after another.
 #pragma once
 
+#include <functional>
+
 #include <utility>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -72,6 +74,8 @@ class ClientSession final : public Subscriber, public std::enable_shared_from_th
     // A recheck waits a random while up to this, so that the connections
     // told at once do not all read at once.
     std::chrono::milliseconds recheck_spread{1000};
+    // Told the seconds from each `send` frame's arrival to its answer.
+    std::function<void(double)> on_send_answered;
   };
 
   ClientSession(ChatPort& chat, std::shared_ptr<Transport> transport, model::User user,
@@ -108,6 +112,7 @@ class ClientSession final : public Subscriber, public std::enable_shared_from_th
   struct SendSlot {
     nlohmann::json id;
     Frame answer;  // null until the send is answered
+    std::chrono::steady_clock::time_point arrived;
   };
   struct SyncRequest {
     nlohmann::json id;

@@ -3,6 +3,7 @@
 // that nothing above the store sees it.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -20,6 +21,10 @@ class Connection {
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
+
+  // Told the seconds each transaction took on this connection (statements
+  // and commit, every attempt), for the latency metric.
+  void observe_transactions(std::function<void(double)> fn);
 
   struct Impl;  // defined in src/store/pg.hpp, used only by store sources
   Impl& impl() { return *impl_; }

@@ -41,6 +41,11 @@ class DbPool {
   std::size_t in_use() const { return workers_.busy(); }
   std::size_t waiting() const { return workers_.queued(); }
 
+  // Every connection tells fn how long each transaction took.
+  void observe_transactions(const std::function<void(double)>& fn) {
+    for (auto& c : connections_) c->observe_transactions(fn);
+  }
+
   // Finishes queued work and closes every connection.
   void stop();
 
