@@ -87,23 +87,25 @@ void raise_descriptor_limit() {
   }
 }
 
-// Polls until the server has nothing in flight or the deadline passes, then
-// stops the IO loops.
+// Polls until the server has nothing in flight and every WebSocket session
+// has ended (each answers its frames in flight, then closes with 1001), or
+// the deadline passes, then stops the IO loops.
 void drain_then_stop(const std::function<void()>& stop_io, net::Server& server,
+                     const std::function<std::size_t()>& sockets,
                      std::shared_ptr<boost::asio::steady_timer> timer,
                      std::chrono::steady_clock::time_point deadline) {
-  if ((server.requests_in_flight() == 0 && server.open_connections() == 0) ||
+  if ((server.requests_in_flight() == 0 && server.open_connections() == 0 && sockets() == 0) ||
       std::chrono::steady_clock::now() >= deadline) {
-    if (server.requests_in_flight() > 0) {
-      spdlog::warn("shutdown deadline passed with {} request(s) in flight",
-                   server.requests_in_flight());
+    if (server.requests_in_flight() > 0 || sockets() > 0) {
+      spdlog::warn("shutdown deadline passed with {} request(s) in flight and {} WebSocket(s) open",
+                   server.requests_in_flight(), sockets());
     }
     stop_io();
     return;
   }
   timer->expires_after(std::chrono::milliseconds(20));
-  timer->async_wait([&stop_io, &server, timer, deadline](const boost::system::error_code&) {
-    drain_then_stop(stop_io, server, timer, deadline);
+  timer->async_wait([&stop_io, &server, &sockets, timer, deadline](const boost::system::error_code&) {
+    drain_then_stop(stop_io, server, sockets, timer, deadline);
   });
 }
 
@@ -304,6 +306,7 @@ int serve(const Config& config) {
                config.listen_host, port, config.threads, config.db_pool);
   flush_logs();
 
+  std::function<std::size_t()> sockets = [&hub] { return hub.connections(); };
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
@@ -313,7 +316,7 @@ int serve(const Config& config) {
     // WebSockets close with 1001 once their frames in flight are answered.
     for (const auto& s : hub.subscribers()) s->shutdown();
     auto timer = std::make_shared<boost::asio::steady_timer>(ioc);
-    drain_then_stop(stop_io, server, timer,
+    drain_then_stop(stop_io, server, sockets, timer,
                     std::chrono::steady_clock::now() + config.shutdown_timeout);
   });
 

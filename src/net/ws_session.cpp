@@ -58,7 +58,7 @@ class WsTransport final : public realtime::Transport,
   bool congested() const override {
     return queue_.size() > max_frames_ / 2 || bytes_ > max_bytes_ / 2;
   }
-  bool open() const override { return open_; }
+  bool open() const override { return open_ && !draining_; }
   // The code this side closed with, or the peer's, or 1006 (no close frame).
   std::uint16_t final_code() {
     if (close_requested_) return close_code_;
@@ -67,7 +67,7 @@ class WsTransport final : public realtime::Transport,
   }
 
   void send(Frame frame) override {
-    if (!open_) return;
+    if (!open_ || draining_) return;
     if (queue_.size() >= max_frames_ || bytes_ + frame->size() > max_bytes_) {
       // Too slow to read: close rather than buffer without bound; it recovers with `sync`.
       close(1013, "client too slow; reconnect and sync");
@@ -86,6 +86,19 @@ class WsTransport final : public realtime::Transport,
     clear();
     asio::co_spawn(ws_.get_executor(), do_close(shared_from_this(), code, std::move(reason)),
                    asio::detached);
+  }
+
+  bool draining() const { return draining_; }
+
+  void close_after_queued(std::uint16_t code, std::string reason) override {
+    if (!open_ || draining_) return;
+    if (queue_.empty() && !writing_) {
+      close(code, std::move(reason));
+      return;
+    }
+    draining_ = true;  // the writer closes once the queue is empty
+    drain_code_ = code;
+    drain_reason_ = std::move(reason);
   }
 
   // The reader saw the socket end.
@@ -113,6 +126,10 @@ class WsTransport final : public realtime::Transport,
       if (!self->queue_.empty()) {
         self->bytes_ -= self->queue_.front()->size();
         self->queue_.pop_front();
+      }
+      if (self->draining_ && self->queue_.empty()) {
+        self->draining_ = false;
+        self->close(self->drain_code_, std::move(self->drain_reason_));
       }
     }
     if (self->close_pending_) co_await self->finish_close();
@@ -155,6 +172,9 @@ class WsTransport final : public realtime::Transport,
   bool writing_ = false;
   bool close_pending_ = false;
   bool close_requested_ = false;
+  bool draining_ = false;  // close_after_queued: closing once the queue is written
+  std::uint16_t drain_code_ = 1001;
+  std::string drain_reason_;
   std::uint16_t close_code_ = 1000;
   std::string close_reason_;
 };
@@ -321,7 +341,12 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
       if (ec == websocket::error::message_too_big) transport->close(1009, "frame too large");
       break;
     }
-    if (!transport->open()) break;
+    if (!transport->open()) {
+      // Closing after its last answers: what arrives now is not handled (the
+      // client retries it elsewhere); keep reading until the close handshake.
+      if (transport->draining()) continue;
+      break;
+    }
     if (ws.got_binary()) {
       transport->close(1003, "text frames of JSON only");
       break;

@@ -81,7 +81,8 @@ Task<void> ClientSession::close_when_idle(std::shared_ptr<ClientSession> self) {
   for (int i = 0; i < 500 && self->in_flight_ > 0; ++i) {
     co_await pause(self->transport_->executor(), std::chrono::milliseconds(10));
   }
-  self->transport_->close(1001, "server shutting down");
+  // Answers just queued still reach the client before the close frame.
+  self->transport_->close_after_queued(1001, "server shutting down");
 }
 
 // ------------------------------------------------------------- delivery

@@ -394,6 +394,43 @@ TEST_F(WebSocket, ShutdownClosesSocketsWithGoingAway) {
   EXPECT_EQ(server_->wait(), 0) << server_->output();
 }
 
+TEST_F(WebSocket, ShutdownAnswersEverySendItStoredBeforeClosing) {
+  // A phone flushing its outbox when the instance is told to stop: each send
+  // the server stored must have its ack delivered before the 1001 close;
+  // the rest are simply unanswered (the client retries them elsewhere).
+  auto a = user("uma"), b = user("vic");
+  auto conv = direct(a, b).json()["conversation"].value("id", 0LL);
+  auto c = connect(a);
+  // 25 sends: their acks and events stay under this fixture's --ws-max-queue 64.
+  auto send_one = [&](int i) {
+    c->send({{"type", "send"}, {"id", i}, {"conversation_id", conv},
+             {"client_msg_id", "drain-" + std::to_string(i)}, {"body", "queued " + std::to_string(i)}});
+  };
+  std::set<std::string> acked;
+  send_one(0);
+  auto first = c->read_until([](const Json& f) { return f.value("type", "") == "ack"; });
+  ASSERT_TRUE(first.has_value());
+  acked.insert((*first)["message"].value("client_msg_id", ""));
+  for (int i = 1; i < 25; ++i) {
+    send_one(i);
+    if (i == 12) server_->signal(SIGTERM);
+  }
+  while (auto f = c->read(10s)) {
+    if (f->value("type", "") == "ack") acked.insert((*f)["message"].value("client_msg_id", ""));
+  }
+  EXPECT_EQ(c->close_code(), 1001);
+  EXPECT_EQ(server_->wait(), 0) << server_->output();
+  ChatdProcess again({"--database-url", db_->url(), "--listen", "127.0.0.1:0"});
+  ASSERT_TRUE(again.start()) << again.output();
+  auto history = HttpClient(again.port())
+                     .get("/v1/conversations/" + std::to_string(conv) + "/messages?limit=200", a.token)
+                     .json()["messages"];
+  std::set<std::string> stored;
+  for (auto& m : history) stored.insert(m.value("client_msg_id", ""));
+  EXPECT_GT(stored.size(), 0u);
+  EXPECT_TRUE(stored == acked) << stored.size() << " stored, " << acked.size() << " acknowledged";
+}
+
 TEST_F(WebSocket, EventsCommittedOnOneInstanceReachSocketsOnAnother) {
   ChatdProcess second({"--database-url", db_->url(), "--listen", "127.0.0.1:0"});
   ASSERT_TRUE(second.start()) << second.output();

@@ -64,6 +64,11 @@ class Transport {
   virtual bool congested() const = 0;
   virtual bool open() const = 0;
   virtual void close(std::uint16_t code, std::string reason) = 0;
+  // Like close, but the frames already queued (answers to the client's
+  // frames) go out first; nothing new is queued meanwhile.
+  virtual void close_after_queued(std::uint16_t code, std::string reason) {
+    close(code, std::move(reason));
+  }
 };
 
 class ClientSession final : public Subscriber, public std::enable_shared_from_this<ClientSession> {
