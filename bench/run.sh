@@ -48,22 +48,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 30000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 # ---- PostgreSQL, schema, fixtures
-pg_port=$(free_port)
-scripts/pg.sh init "$work/pg" "$pg_port"
-scripts/pg.sh start "$work/pg" "$pg_port"
-psql_cmd=(psql -h 127.0.0.1 -p "$pg_port" -U postgres -qtAX)
-"${psql_cmd[@]}" -d postgres -c "CREATE DATABASE bench"
-url="host=127.0.0.1 port=$pg_port user=postgres dbname=bench"
-"$bin/chatd" migrate --database-url "$url" --log-level warn
+bench_database "$work" "$bin/chatd"
 "${psql_cmd[@]}" -d bench -v users=$USERS -v members=$MEMBERS -v history=$HISTORY -f bench/setup.sql
 "${psql_cmd[@]}" -d bench -v convs=$SEARCH_CONVS -v msgs=$SEARCH_MSGS -f bench/setup-search.sql
 # Settle the bulk load (hint bits, visibility map, the checkpoint it owes), so
