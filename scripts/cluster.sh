@@ -14,6 +14,7 @@
 #   scripts/cluster.sh start-node pgN      bring a killed node back (it rejoins)
 #   scripts/cluster.sh restart-haproxy
 #   scripts/cluster.sh leader              prints the leader's name (pg1 or pg2)
+#   scripts/cluster.sh sockets             open WebSockets per chatd instance
 # Every listener is on 127.0.0.1. Ports: HAProxy on P (default 8080); the rest
 # from --base B (default 27000): etcd B+1/B+2, PostgreSQL B+11/B+12, Patroni's
 # REST API B+21/B+22, chatd B+31.., HAProxy's stats page B+3.
@@ -23,7 +24,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 action=run
 case "${1:-}" in
-  up|down|status|kill-chatd|start-chatd|stop-chatd|kill-primary|start-node|restart-haproxy|leader)
+  up|down|status|sockets|kill-chatd|start-chatd|stop-chatd|kill-primary|start-node|restart-haproxy|leader)
     action="$1"; shift ;;
 esac
 instances=2 port=8080 base=27000 dir="$root/var/cluster" detach=0 binary="" arg=""
@@ -47,6 +48,7 @@ case "$instances" in ''|*[!0-9]*) echo "cluster.sh: --instances must be a number
 # only --dir.
 if [ "$action" != up ]; then
   [ -f "$dir/cluster.env" ] || { echo "cluster.sh: no cluster in $dir" >&2; exit 1; }
+  dir="$(cd "$dir" && pwd)"
   # shellcheck disable=SC1091
   . "$dir/cluster.env"
 fi
@@ -55,10 +57,16 @@ etcd_port=$((base + 1)) etcd_peer=$((base + 2)) stats_port=$((base + 3))
 pg_port() { echo $((base + 10 + ${1#pg})); }
 rest_port() { echo $((base + 20 + ${1#pg})); }
 chatd_port() { echo $((base + 30 + $1)); }
-bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+# PostgreSQL's binaries (found again after `up` has installed packages).
+find_bindir() { bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"; }
+find_bindir
 
+# As root, Patroni and PostgreSQL run as `postgres` (PostgreSQL refuses root).
+# setpriv execs the program itself, so the pid we keep is Patroni's and a
+# TERM reaches it directly (runuser would stay in between and SIGKILL it 2 s
+# later), and the descriptor limit is kept.
 as_pg=()
-[ "$(id -u)" -eq 0 ] && as_pg=(runuser -u postgres --)
+[ "$(id -u)" -eq 0 ] && as_pg=(setpriv --reuid=postgres --regid=postgres --init-groups --reset-env --)
 
 log() { echo "cluster.sh: $*" >&2; }
 pid_of() { cat "$dir/run/$1.pid" 2>/dev/null || true; }
@@ -253,26 +261,32 @@ down() {
   stop patroni-pg2; stop patroni-pg1
   # A PostgreSQL whose Patroni was killed outlives it: stop it too.
   for n in pg1 pg2; do
-    [ -f "$dir/$n/postmaster.pid" ] && "${as_pg[@]}" "$bindir/pg_ctl" -D "$dir/$n" -m fast -w -t 30 stop >/dev/null 2>&1 || true
+    if [ -n "$bindir" ] && [ -f "$dir/$n/postmaster.pid" ]; then
+      "${as_pg[@]}" "$bindir/pg_ctl" -D "$dir/$n" -m fast -w -t 30 stop >/dev/null 2>&1 || true
+    fi
   done
   stop etcd
 }
 
+refuse_if_running() {
+  if [ -f "$dir/cluster.env" ] && [ -n "$(ls "$dir"/run/*.pid 2>/dev/null)" ]; then
+    log "$dir already has a cluster running; scripts/cluster.sh down --dir $dir first"; exit 1
+  fi
+}
+
 up() {
   "$root/scripts/install-deps.sh" build db cluster
+  find_bindir
+  [ -x "$bindir/pg_ctl" ] || { log "PostgreSQL server binaries not found"; exit 1; }
   if [ -z "$binary" ]; then
     "$root/scripts/build.sh" "$root/build" chatd
     binary="$root/build/chatd"
   fi
   binary="$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")"
-  if [ -f "$dir/cluster.env" ] && [ -n "$(ls "$dir"/run/*.pid 2>/dev/null)" ]; then
-    log "$dir already has a cluster running; scripts/cluster.sh down --dir $dir first"; exit 1
-  fi
+  refuse_if_running
   rm -rf "$dir"; mkdir -p "$dir"/{run,logs,data,etcd}
   dir="$(cd "$dir" && pwd)"
-  cat > "$dir/cluster.env" <<EOF
-instances=$instances port=$port base=$base binary=$binary
-EOF
+  printf 'instances=%q port=%q base=%q binary=%q\n' "$instances" "$port" "$base" "$binary" > "$dir/cluster.env"
   ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
   # PostgreSQL runs as `postgres` when we are root; it must reach $dir.
   if [ "$(id -u)" -eq 0 ]; then
@@ -316,6 +330,7 @@ EOF
 case "$action" in
   up)
     if [ "$detach" = 1 ]; then up; exit 0; fi
+    refuse_if_running  # before the traps: they would stop the running one
     trap 'log "stopping"; down; exit 0' INT TERM
     trap 'down' EXIT
     up
@@ -324,6 +339,13 @@ case "$action" in
     ;;
   down) down ;;
   leader) leader ;;
+  sockets)
+    for i in $(seq 1 "$instances"); do
+      n="$(curl -fsS --max-time 2 "http://127.0.0.1:$(chatd_port "$i")/metrics" 2>/dev/null |
+             awk '$1 == "chatd_websocket_connections" {print $2}')"
+      echo "chatd-$i ${n:-down}"
+    done
+    ;;
   status)
     echo "primary: $(leader || echo none)"
     for n in pg1 pg2; do
@@ -345,7 +367,13 @@ case "$action" in
     # PostgreSQL), then every PostgreSQL process of that data directory.
     stop "patroni-$n" KILL
     pm="$(head -n 1 "$dir/$n/postmaster.pid" 2>/dev/null || true)"
-    if [ -n "$pm" ]; then pkill -KILL -P "$pm" 2>/dev/null || true; kill -KILL "$pm" 2>/dev/null || true; fi
+    # Only a postmaster of this data directory (the pid file may be stale);
+    # stopped first so that it forks nothing while its children die.
+    if [ -n "$pm" ] && [ "$(readlink "/proc/$pm/cwd" 2>/dev/null)" = "$dir/$n" ]; then
+      kill -STOP "$pm" 2>/dev/null || true
+      pkill -KILL -P "$pm" 2>/dev/null || true
+      kill -KILL "$pm" 2>/dev/null || true
+    fi
     echo "$n"
     ;;
   start-node) start_node "$arg" ;;

@@ -24,14 +24,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Eleven ports from a random base, all free.
+# Ten ports from a random base, all free, and all below Linux's ephemeral
+# range (32768-60999), so that no outgoing connection takes one of them while
+# a restarted process wants it back.
 free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for attempt in $(seq 1 20); do
-  base=$((20000 + (RANDOM % 2800) * 10))
+ok=0
+for attempt in $(seq 1 50); do
+  base=$((20000 + (RANDOM % 1250) * 10))
   ok=1
   for off in 1 2 3 4 11 12 21 22 31 32; do free $((base + off)) || ok=0; done
   [ "$ok" = 1 ] && break
 done
+[ "$ok" = 1 ] || { echo "fault-test.sh: no free ports for the cluster" >&2; exit 1; }
 port=$((base + 4))
 
 scripts/cluster.sh up --detach --dir "$dir" --base "$base" --port "$port" --binary "$build/chatd" --instances 2

@@ -102,29 +102,37 @@ Setter rate(Rate Config::*field) {
   };
 }
 
-// The numeric address for a listen host: an IP literal as it is, a name by
-// the system resolver (its first address, IPv4 preferred), "" when neither.
+// The numeric address for a listen host: an IP address in its canonical
+// form, a name by the system resolver (its first address, IPv4 preferred),
+// "" when neither.
 std::string resolve_listen_host(const std::string& host) {
   if (host.empty()) return "";
+  auto text_of = [](const addrinfo* a) -> std::string {
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* where = nullptr;
+    if (a->ai_family == AF_INET) {
+      where = &reinterpret_cast<const sockaddr_in*>(a->ai_addr)->sin_addr;
+    } else if (a->ai_family == AF_INET6) {
+      where = &reinterpret_cast<const sockaddr_in6*>(a->ai_addr)->sin6_addr;
+    } else {
+      return "";
+    }
+    return inet_ntop(a->ai_family, where, text, sizeof text) ? text : "";
+  };
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
   addrinfo* found = nullptr;
-  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) == 0) {
-    freeaddrinfo(found);
-    return host;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) {
+    hints.ai_flags = AI_PASSIVE | AI_ADDRCONFIG;
+    found = nullptr;
+    if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) return "";
   }
-  hints.ai_flags = AI_PASSIVE | AI_ADDRCONFIG;
-  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 || !found) return "";
   std::string best;
   for (auto* a = found; a; a = a->ai_next) {
-    char text[INET6_ADDRSTRLEN] = {};
-    const void* where = a->ai_family == AF_INET
-                            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr)
-                            : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr);
-    if (a->ai_family != AF_INET && a->ai_family != AF_INET6) continue;
-    if (!inet_ntop(a->ai_family, where, text, sizeof text)) continue;
+    auto text = text_of(a);
+    if (text.empty()) continue;
     if (best.empty() || a->ai_family == AF_INET) best = text;
     if (a->ai_family == AF_INET) break;
   }

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <mutex>
 
 #include <spdlog/async.h>
 #include <spdlog/formatter.h>
@@ -54,7 +55,8 @@ void setup_logging(const std::string& level, const std::string& format) {
   // thread never writes (or flushes) stdout itself, and when the queue is
   // full the oldest waiting lines are dropped rather than blocking serving.
   // Warnings and errors are flushed at once; the rest at least every second.
-  spdlog::init_thread_pool(16384, 1);
+  static std::once_flag pool_once;
+  std::call_once(pool_once, [] { spdlog::init_thread_pool(16384, 1); });
   auto sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
   auto logger = std::make_shared<spdlog::async_logger>(
       "chatd", sink, spdlog::thread_pool(), spdlog::async_overflow_policy::overrun_oldest);

@@ -8,6 +8,8 @@
 #include "chatd/app/config.hpp"
 #include "chatd/app/logging.hpp"
 
+#include <spdlog/spdlog.h>
+
 extern char** environ;
 
 int main(int argc, char** argv) {
@@ -42,8 +44,13 @@ int main(int argc, char** argv) {
     case Config::Command::serve:
     {
       chatd::app::setup_logging(config->log_level, config->log_format);
-      int code = chatd::app::serve(*config);
-      chatd::app::stop_logging();
+      int code = 1;
+      try {
+        code = chatd::app::serve(*config);
+      } catch (const std::exception& e) {
+        spdlog::critical("chatd: {}", e.what());
+      }
+      chatd::app::stop_logging();  // writes what is still queued
       return code;
     }
   }

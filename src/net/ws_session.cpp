@@ -81,6 +81,7 @@ class WsTransport final : public realtime::Transport,
   void close(std::uint16_t code, std::string reason) override {
     if (!open_) return;
     open_ = false;
+    draining_ = false;
     close_requested_ = true;
     close_code_ = code;
     clear();
@@ -104,6 +105,7 @@ class WsTransport final : public realtime::Transport,
   // The reader saw the socket end.
   void closed() {
     open_ = false;
+    draining_ = false;
     clear();
   }
 

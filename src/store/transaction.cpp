@@ -22,18 +22,22 @@ void use_snapshot(Transaction& tx) {
 namespace {
 void run(Connection& conn, bool single_statement, const std::function<bool(Transaction&)>& body) {
   auto& impl = conn.impl();
-  for (int attempt = 1;; ++attempt) {
-    struct Timed {  // every attempt, however it ends
-      const std::function<void(double)>& observer;
-      std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-      ~Timed() {
-        if (observer) {
-          observer(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-        }
+  // Times each attempt on a connected connection, however it ends.
+  struct Timed {
+    const std::function<void(double)>& observer;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    ~Timed() {
+      if (!observer) return;
+      try {
+        observer(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      } catch (...) {  // never from a destructor, maybe during unwinding
       }
-    } timed{impl.observer};
+    }
+  };
+  for (int attempt = 1;; ++attempt) {
     try {
       auto& pq = impl.get();
+      Timed timed{impl.observer};
       Transaction tx(std::make_unique<Transaction::Impl>(impl, pq, single_statement));
       if (body(tx)) tx.impl().base->commit();
       return;  // not committed: the work's destructor rolls back

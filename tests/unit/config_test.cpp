@@ -96,6 +96,10 @@ TEST(Config, ListenNamesAreResolvedOrRefusedAtValidation) {
   auto c = parse_config({"--listen", "localhost:8080"}, kDb, 2);
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_TRUE(c->listen_host == "127.0.0.1" || c->listen_host == "::1") << c->listen_host;
+  // A short IPv4 form the resolver accepts is bound in its canonical form.
+  auto short_form = parse_config({"--listen", "127.1:8080"}, kDb, 2);
+  ASSERT_TRUE(short_form.ok());
+  EXPECT_EQ(short_form->listen_host, "127.0.0.1");
   auto v6 = parse_config({"--listen", "[::1]:8080"}, kDb, 2);
   ASSERT_TRUE(v6.ok());
   EXPECT_EQ(v6->listen_host, "::1");
