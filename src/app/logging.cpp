@@ -1,8 +1,9 @@
 #include "chatd/app/logging.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
-#include <mutex>
+#include <memory>
 
 #include <spdlog/async.h>
 #include <spdlog/formatter.h>
@@ -50,16 +51,24 @@ class JsonFormatter final : public spdlog::formatter {
 
 }  // namespace
 
+namespace {
+// The logging thread's queue; kept here so that stop_logging() can drain it
+// and join the thread before the logger goes (the join orders the thread's
+// last writes before the logger's destruction, also for ThreadSanitizer).
+std::shared_ptr<spdlog::details::thread_pool> log_pool;
+}  // namespace
+
 void setup_logging(const std::string& level, const std::string& format) {
   // Lines are handed to one logging thread through a bounded queue: an IO
   // thread never writes (or flushes) stdout itself, and when the queue is
   // full the oldest waiting lines are dropped rather than blocking serving.
-  // Warnings and errors are flushed at once; the rest at least every second.
-  static std::once_flag pool_once;
-  std::call_once(pool_once, [] { spdlog::init_thread_pool(16384, 1); });
+  // stdout is line-buffered, so the logging thread writes each line as it
+  // comes and a collector sees it at once.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  if (!log_pool) log_pool = std::make_shared<spdlog::details::thread_pool>(16384, 1);
   auto sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
   auto logger = std::make_shared<spdlog::async_logger>(
-      "chatd", sink, spdlog::thread_pool(), spdlog::async_overflow_policy::overrun_oldest);
+      "chatd", sink, log_pool, spdlog::async_overflow_policy::overrun_oldest);
   set_structured_json(format == "json");
   if (format == "json") {
     logger->set_formatter(std::make_unique<JsonFormatter>());
@@ -69,11 +78,14 @@ void setup_logging(const std::string& level, const std::string& format) {
   logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(logger);
-  spdlog::flush_every(std::chrono::seconds(1));
 }
 
 void flush_logs() { spdlog::default_logger_raw()->flush(); }
 
-void stop_logging() { spdlog::shutdown(); }
+void stop_logging() {
+  // Writes what is queued, joins the logging thread, then drops the logger.
+  log_pool.reset();
+  spdlog::shutdown();
+}
 
 }  // namespace chatd::app
