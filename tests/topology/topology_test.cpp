@@ -552,9 +552,11 @@ TEST_F(Topology, KillOneChatdInstanceClientsMoveToTheOther) {
   double live = wait_all_live(t0, Clock::now(), 60s);
   auto [first, last] = refusal_window(t0);
   verify();
+  std::string unanswered = first < 0 ? "no send unanswered"
+                                     : "sends unanswered from " + std::to_string(first) + " to " +
+                                           std::to_string(last) + " s";
   report("kill -9 chatd-1: every client live again after " + std::to_string(live) + " s; " +
-         std::to_string(reconnects()) + " reconnects; sends unanswered from " + std::to_string(first) + " to " +
-         std::to_string(last) + " s; " + std::to_string(acked_total_) + " acknowledged, 0 lost, 0 duplicated");
+         std::to_string(reconnects()) + " reconnects; " + unanswered + "; " + std::to_string(acked_total_) + " acknowledged, 0 lost, 0 duplicated");
   cluster("start-chatd 1");
 }
 
