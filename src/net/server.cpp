@@ -228,13 +228,10 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
     }
 
     if (st->gateway && is_websocket_upgrade(parser.get())) {
-      // The connection becomes a WebSocket; its session runs here until it closes.
-      try {
-        co_await run_websocket(st, conn, parser.release(), remote);
-      } catch (const std::exception& e) {
-        spdlog::error("websocket session failed: {}", e.what());
-      }
-      st->untrack(id);
+      // The connection becomes a WebSocket. Its session runs on as coroutines
+      // of its own and this one ends, so that an open socket keeps nothing of
+      // the HTTP side (this frame, its read buffer): memory per idle socket.
+      start_websocket(st, std::move(conn), parser.release(), std::move(remote), id);
       co_return;
     }
     st->in_flight.fetch_add(1);

@@ -9,13 +9,13 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include <deque>
 
 #include <spdlog/spdlog.h>
 
 #include "chatd/core/log_event.hpp"
 
 #include "chatd/core/failures.hpp"
+#include "chatd/core/fifo.hpp"
 #include "chatd/domain/session_tokens.hpp"
 #include "chatd/http/errors.hpp"
 #include "chatd/net/websocket_gateway.hpp"
@@ -40,18 +40,17 @@ namespace {
 using realtime::Frame;
 
 // The socket side of one client: a single writer drains a queue bounded in
-// frames and in bytes.
+// frames and in bytes. The writer is a chain of completion handlers, not a
+// coroutine: an idle socket holds no suspended frame and no wake-up timer
+// for it (docs/performance.md, memory per socket).
 class WsTransport final : public realtime::Transport,
                           public std::enable_shared_from_this<WsTransport> {
  public:
   WsTransport(beast::tcp_stream&& stream, std::size_t max_frames, std::size_t max_bytes)
       : ws_(std::move(stream)),
         executor_(ws_.get_executor()),
-        wake_(executor_),
         max_frames_(max_frames),
-        max_bytes_(max_bytes) {
-    wake_.expires_at(std::chrono::steady_clock::time_point::max());
-  }
+        max_bytes_(max_bytes) {}
 
   websocket::stream<beast::tcp_stream>& ws() { return ws_; }
   asio::any_io_executor executor() const override { return executor_; }
@@ -75,7 +74,7 @@ class WsTransport final : public realtime::Transport,
     }
     bytes_ += frame->size();
     queue_.push_back(std::move(frame));
-    wake_.cancel_one();
+    if (!writing_) write_front();
   }
 
   void close(std::uint16_t code, std::string reason) override {
@@ -84,9 +83,13 @@ class WsTransport final : public realtime::Transport,
     draining_ = false;
     close_requested_ = true;
     close_code_ = code;
+    close_reason_ = std::move(reason);
     clear();
-    asio::co_spawn(ws_.get_executor(), do_close(shared_from_this(), code, std::move(reason)),
-                   asio::detached);
+    if (writing_) {
+      close_pending_ = true;  // the write's completion closes
+      return;
+    }
+    finish_close();
   }
 
   bool draining() const { return draining_; }
@@ -109,64 +112,56 @@ class WsTransport final : public realtime::Transport,
     clear();
   }
 
-  static asio::awaitable<void> writer(std::shared_ptr<WsTransport> self) {
-    beast::error_code ec;
-    while (self->open_) {
-      if (self->queue_.empty()) {
-        co_await self->wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        continue;
-      }
-      Frame frame = self->queue_.front();
-      self->writing_ = true;
-      co_await self->ws_.async_write(asio::buffer(*frame),
-                                     asio::redirect_error(asio::use_awaitable, ec));
-      self->writing_ = false;
-      if (ec) {
-        self->closed();
-        break;
-      }
-      if (!self->queue_.empty()) {
-        self->bytes_ -= self->queue_.front()->size();
-        self->queue_.pop_front();
-      }
-      if (self->draining_ && self->queue_.empty()) {
-        self->draining_ = false;
-        self->close(self->drain_code_, std::move(self->drain_reason_));
-      }
-    }
-    if (self->close_pending_) co_await self->finish_close();
+ private:
+  // Writes the queue's front; its completion writes the next. One write at a
+  // time: `writing_` is set from here to the completion.
+  void write_front() {
+    writing_ = true;
+    Frame frame = queue_.front();  // kept alive by the handler, whatever the queue does
+    ws_.async_write(asio::buffer(*frame),
+                    [self = shared_from_this(), frame](beast::error_code ec, std::size_t) {
+                      self->written(ec);
+                    });
   }
 
- private:
+  void written(beast::error_code ec) {
+    writing_ = false;
+    if (ec) {
+      closed();
+      return;
+    }
+    if (close_pending_) {  // closed while the frame was going out
+      finish_close();
+      return;
+    }
+    if (!open_) return;
+    if (!queue_.empty()) {
+      bytes_ -= queue_.front()->size();
+      queue_.pop_front();
+    }
+    if (!queue_.empty()) {
+      write_front();
+    } else if (draining_) {
+      draining_ = false;
+      close(drain_code_, std::move(drain_reason_));
+    }
+  }
+
   void clear() {
     queue_.clear();
     bytes_ = 0;
-    wake_.cancel();
   }
 
-  static asio::awaitable<void> do_close(std::shared_ptr<WsTransport> self, std::uint16_t code,
-                                        std::string reason) {
-    self->close_code_ = code;
-    self->close_reason_ = std::move(reason);
-    if (self->writing_) {
-      self->close_pending_ = true;  // the writer closes after its frame
-      co_return;
-    }
-    co_await self->finish_close();
-  }
-
-  asio::awaitable<void> finish_close() {
+  void finish_close() {
     close_pending_ = false;
-    beast::error_code ec;
     websocket::close_reason cr(static_cast<websocket::close_code>(close_code_));
     cr.reason = close_reason_;
-    co_await ws_.async_close(cr, asio::redirect_error(asio::use_awaitable, ec));
+    ws_.async_close(cr, [self = shared_from_this()](beast::error_code) {});
   }
 
   websocket::stream<beast::tcp_stream> ws_;
   asio::any_io_executor executor_;
-  asio::steady_timer wake_;
-  std::deque<Frame> queue_;
+  Fifo<Frame> queue_;
   std::size_t bytes_ = 0;  // of the frames in queue_
   std::size_t max_frames_;
   std::size_t max_bytes_;
@@ -212,11 +207,28 @@ asio::awaitable<void> refuse(std::shared_ptr<Connection> conn, http::Response re
   conn->stream.socket().close(ec);
 }
 
-}  // namespace
+// An accepted, authenticated socket and its session: all a connection
+// keeps while it is open. The handshake's state (the upgrade request, the
+// HTTP connection, the coroutine that authenticated it) is gone by then.
+struct LiveSocket {
+  std::shared_ptr<WsTransport> transport;
+  std::shared_ptr<realtime::ClientSession> client;
+  model::UserId user = 0;
+  std::string remote;
+};
 
-asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
-                                    std::shared_ptr<Connection> conn,
-                                    bhttp::request<bhttp::string_body> req, std::string remote) {
+// Counts an accepted socket once, by its close code (not from a destructor:
+// a frame destroyed with its io_context would outlive the metrics).
+void count_close(WebSocketGateway& gw, WsTransport& t) {
+  if (gw.on_close) gw.on_close(t.final_code());
+}
+
+// Refuses or accepts the upgrade, authenticates (header, or a first `auth`
+// frame), attaches the session to the hub and starts it. Null when the
+// socket is already over (refused, not authenticated, failed).
+asio::awaitable<std::shared_ptr<LiveSocket>> open_websocket(
+    std::shared_ptr<Server::State> st, std::shared_ptr<Connection> conn,
+    bhttp::request<bhttp::string_body> req, std::string remote) {
   WebSocketGateway& gw = *st->gateway;
   beast::error_code ec;
   conn->idle = false;
@@ -229,7 +241,7 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
     auto res = http::error_response(
         Error::forbidden("forbidden", "this origin may not open a WebSocket to chatd"));
     co_await refuse(conn, std::move(res), req.version());
-    co_return;
+    co_return nullptr;
   }
 
   // Reconnect storms: beyond the handshake rate, answer 503 before any work.
@@ -238,7 +250,7 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
     Error busy = Error::unavailable("too many new connections, retry shortly");
     busy.retry_after_ms = wait.count();  // Retry-After, rounded up to whole seconds
     co_await refuse(conn, http::error_response(busy), req.version());
-    co_return;
+    co_return nullptr;
   }
 
   // Header authentication, before the upgrade: a bad token gets a plain 401.
@@ -261,7 +273,7 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
     if (!who) {
       auto res = http::error_response(who.error());
       co_await refuse(conn, std::move(res), req.version());
-      co_return;
+      co_return nullptr;
     }
     user = *who;
     token_hash = domain::hash_token(token);
@@ -273,6 +285,7 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
   conn->stream.socket().set_option(asio::socket_base::send_buffer_size(256 * 1024), ec);
   auto transport = std::make_shared<WsTransport>(std::move(conn->stream), gw.max_queued_frames,
                                                  gw.max_queued_bytes);
+  conn.reset();  // its stream now lives in the transport
   auto& ws = transport->ws();
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = std::chrono::seconds(10);
@@ -283,19 +296,15 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
   ws.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(bhttp::field::server, "chatd"); }));
   co_await ws.async_accept(req, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return;
-  // Every accepted socket is counted once, by its close code, at each of
-  // the session's ends below (not from a destructor: a frame destroyed with
-  // its io_context would outlive the metrics).
-  auto count_close = [&gw, &transport] {
-    if (gw.on_close) gw.on_close(transport->final_code());
-  };
+  if (ec) co_return nullptr;
+  // Every accepted socket is counted once, by its close code, on each path
+  // that ends it from here on.
 
   if (!user) {
     auto first = co_await read_auth_frame(transport, gw.auth_timeout);
     if (!first) {
-      count_close();
-      co_return;
+      count_close(gw, *transport);
+      co_return nullptr;
     }
     std::string t = realtime::auth_token(*first).value_or("");
     // No co_await inside a conditional expression: g++ 12 miscompiles it.
@@ -304,13 +313,13 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
       if (!t.empty()) who = co_await gw.accounts.authenticate(t);
     } catch (const std::exception& e) {
       transport->close(1011, "database unavailable, reconnect shortly");
-      count_close();
-      co_return;
+      count_close(gw, *transport);
+      co_return nullptr;
     }
     if (!who) {
       transport->close(1008, who.error().message);
-      count_close();
-      co_return;
+      count_close(gw, *transport);
+      co_return nullptr;
     }
     user = *who;
     token_hash = domain::hash_token(t);
@@ -323,7 +332,7 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
   auto client = std::make_shared<realtime::ClientSession>(gw.chat, transport, *user, token_hash,
                                                           limits);
   // Attached before it reads its start, so that nothing committed in between
-  // is missed; detached below on every path.
+  // is missed; detached by read_frames on every path.
   gw.hub.attach(client);
   try {
     co_await realtime::ClientSession::start(client);
@@ -332,37 +341,79 @@ asio::awaitable<void> run_websocket(std::shared_ptr<Server::State> st,
     spdlog::warn("ws user {}: could not start: {}", user->id, e.what());
   }
   log_event(spdlog::level::info, "ws open", {{"user", user->id}, {"remote", remote}});
-  asio::co_spawn(transport->executor(), WsTransport::writer(transport), asio::detached);
   if (st->stopping) client->shutdown();
+  co_return std::make_shared<LiveSocket>(LiveSocket{transport, client, user->id, std::move(remote)});
+}
 
+// Reads the client's frames until the socket ends, then detaches it. Its
+// coroutine frame is all an idle socket holds of this layer besides the
+// WebSocket stream and the session: keep its locals few.
+asio::awaitable<void> read_frames(std::shared_ptr<Server::State> st, std::shared_ptr<LiveSocket> live) {
+  WebSocketGateway& gw = *st->gateway;
+  WsTransport& transport = *live->transport;
+  auto& ws = transport.ws();
+  beast::error_code ec;
   beast::flat_buffer buffer;
   for (;;) {
     buffer.clear();
     co_await ws.async_read(buffer, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
-      if (ec == websocket::error::message_too_big) transport->close(1009, "frame too large");
+      if (ec == websocket::error::message_too_big) transport.close(1009, "frame too large");
       break;
     }
-    if (!transport->open()) {
+    if (!transport.open()) {
       // Closing after its last answers: what arrives now is not handled (the
       // client retries it elsewhere); keep reading until the close handshake.
-      if (transport->draining()) continue;
+      if (transport.draining()) continue;
       break;
     }
     if (ws.got_binary()) {
-      transport->close(1003, "text frames of JSON only");
+      transport.close(1003, "text frames of JSON only");
       break;
     }
-    client->on_frame(beast::buffers_to_string(buffer.data()));
+    live->client->on_frame(beast::buffers_to_string(buffer.data()));
   }
-  transport->closed();
-  gw.hub.detach(client.get());
-  count_close();
+  transport.closed();
+  gw.hub.detach(live->client.get());
+  count_close(gw, transport);
   log_event(spdlog::level::info, "ws closed",
-            {{"user", user->id},
-             {"remote", remote},
-             {"code", static_cast<int>(transport->final_code())},
+            {{"user", live->user},
+             {"remote", live->remote},
+             {"code", static_cast<int>(transport.final_code())},
              {"reason", ec.message()}});
+}
+
+}  // namespace
+
+void start_websocket(std::shared_ptr<Server::State> st, std::shared_ptr<Connection> conn,
+                     bhttp::request<bhttp::string_body> req, std::string remote,
+                     std::uint64_t id) {
+  auto ex = conn->stream.get_executor();
+  auto untrack_on_failure = [st, id](std::exception_ptr e) {
+    if (!e) return false;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      spdlog::error("websocket session failed: {}", x.what());
+    } catch (...) {
+      spdlog::error("websocket session failed");
+    }
+    st->untrack(id);
+    return true;
+  };
+  asio::co_spawn(
+      ex, open_websocket(st, std::move(conn), std::move(req), std::move(remote)),
+      [st, id, ex, untrack_on_failure](std::exception_ptr e, std::shared_ptr<LiveSocket> live) {
+        if (untrack_on_failure(e)) return;
+        if (!live) {
+          st->untrack(id);
+          return;
+        }
+        asio::co_spawn(ex, read_frames(st, std::move(live)),
+                       [st, id, untrack_on_failure](std::exception_ptr e) {
+                         if (!untrack_on_failure(e)) st->untrack(id);
+                       });
+      });
 }
 
 }  // namespace chatd::net

@@ -1,12 +1,10 @@
 // Private to the network layer: serving GET /v1/ws on an upgraded connection.
 #pragma once
 
-#include <utility>
-
-#include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -16,10 +14,12 @@ namespace chatd::net {
 
 bool is_websocket_upgrade(const boost::beast::http::request<boost::beast::http::string_body>& req);
 
-// Authenticates (header, or a first `auth` frame), then runs the socket until
-// it closes.
-boost::asio::awaitable<void> run_websocket(
-    std::shared_ptr<Server::State> st, std::shared_ptr<Connection> conn,
-    boost::beast::http::request<boost::beast::http::string_body> req, std::string remote);
+// Takes over an upgraded connection: authenticates (header, or a first
+// `auth` frame), then runs the socket until it closes, on the connection's
+// executor, and untracks connection `id` at its end. The caller's coroutine
+// may end at once: nothing of the HTTP side stays with an open socket.
+void start_websocket(std::shared_ptr<Server::State> st, std::shared_ptr<Connection> conn,
+                     boost::beast::http::request<boost::beast::http::string_body> req,
+                     std::string remote, std::uint64_t id);
 
 }  // namespace chatd::net

@@ -37,7 +37,7 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +46,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chatd/core/async.hpp"
+#include "chatd/core/fifo.hpp"
 #include "chatd/model/user.hpp"
 #include "chatd/realtime/chat_port.hpp"
 #include "chatd/realtime/subscriber.hpp"
@@ -154,15 +155,15 @@ class ClientSession final : public Subscriber, public std::enable_shared_from_th
   Limits limits_;
 
   std::unordered_map<model::ConversationId, Stream> streams_;
-  std::deque<model::ConversationId> gaps_;  // conversations waiting for a walk
+  Fifo<model::ConversationId> gaps_;  // conversations waiting for a walk
   bool filling_ = false;
   int walks_ = 0;  // walks running (the filler's and a sync's)
   boost::asio::steady_timer walk_done_;  // woken whenever a walk ends
 
   std::size_t in_flight_ = 0;
   std::uint64_t sends_first_ = 0;  // number of sends_.front()
-  std::deque<SendSlot> sends_;
-  std::deque<SyncRequest> syncs_;
+  Fifo<SendSlot> sends_;
+  Fifo<SyncRequest> syncs_;
   bool syncing_ = false;
   bool rechecking_ = false;
   std::unordered_map<model::ConversationId, std::chrono::steady_clock::time_point> last_typing_;
