@@ -6,7 +6,7 @@
 //   chatd_loadgen send-ws     --port P --conns 64 --seconds 10 --users N
 //   chatd_loadgen e2e         --port P --rate 1000 --seconds 10 --users N --pairs 64
 //   chatd_loadgen fanout      --port P --members 1000 --messages 20 --users N
-//   chatd_loadgen connections --port P --count 10000 --users N --sources 4
+//   chatd_loadgen connections --port P --count 10000 --users N --sources 4 [--conns 64]
 //   chatd_loadgen history     --port P --conns 64 --seconds 10 --conv C [--before S]
 //   chatd_loadgen search      --port P --conns 16 --seconds 10 --q WORD --user ID
 //   chatd_loadgen window      --port P --pairs 100 --window 8 --seconds 10 --users N
@@ -465,24 +465,42 @@ asio::awaitable<void> fanout(std::shared_ptr<Shared> sh, Json* out) {
   for (auto& s : sockets) s->async_close(websocket::close_code::normal, asio::detached);
 }
 
-// ---- connections: hold N idle authenticated sockets
+// ---- connections: open N authenticated sockets, --conns at a time (a
+// reconnect storm: many clients at once, not one after another), then hold
+// them idle.
 asio::awaitable<void> connections(std::shared_ptr<Shared> sh, Json* out) {
   auto ex = co_await asio::this_coro::executor;
   const auto& o = sh->opt;
-  std::vector<std::shared_ptr<websocket::stream<beast::tcp_stream>>> sockets;
-  auto t0 = Clock::now();
-  for (int i = 0; i < o.count; ++i) {
-    auto ws = std::make_shared<websocket::stream<beast::tcp_stream>>(ex);
-    if (!co_await connect_ws(*ws, o.port, token_of((i % (2 * o.users)) + 1), source_for(i, o.sources))) {
-      if (++sh->errors >= 20) break;  // the server is refusing: report what was held
-      continue;
+  using Socket = std::shared_ptr<websocket::stream<beast::tcp_stream>>;
+  std::vector<Socket> sockets;
+  sockets.reserve(static_cast<std::size_t>(o.count));
+  int next = 0;
+  int running = std::max(1, std::min(o.conns, o.count));
+  asio::steady_timer all_done(ex, std::chrono::steady_clock::time_point::max());
+  auto opener = [&]() -> asio::awaitable<void> {
+    // The server is refusing: stop opening and report what was held.
+    while (next < o.count && sh->errors < 20) {
+      int i = next++;
+      auto ws = std::make_shared<websocket::stream<beast::tcp_stream>>(ex);
+      if (!co_await connect_ws(*ws, o.port, token_of((i % (2 * o.users)) + 1),
+                               source_for(i, o.sources))) {
+        ++sh->errors;
+        continue;
+      }
+      sockets.push_back(ws);
+      asio::co_spawn(ex, ws_drain(ws), asio::detached);
     }
-    sockets.push_back(ws);
-    asio::co_spawn(ex, ws_drain(ws), asio::detached);
-  }
+    if (--running == 0) all_done.cancel();
+  };
+  auto t0 = Clock::now();
+  const int openers = running;
+  for (int k = 0; k < openers; ++k) asio::co_spawn(ex, opener(), asio::detached);
+  beast::error_code ec;
+  co_await all_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   (*out)["opened"] = static_cast<long long>(sockets.size());
   (*out)["connect_per_s"] = sockets.size() / secs;
+  (*out)["concurrent"] = openers;
   // Hold them while bench/run.sh reads chatd's memory, signalled on stdout.
   std::cout << "{\"holding\":" << sockets.size() << "}" << std::endl;
   asio::steady_timer hold(ex, std::chrono::milliseconds(static_cast<long long>(o.seconds * 1000)));
