@@ -13,6 +13,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <limits>
 #include <mutex>
@@ -33,9 +34,28 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 
-namespace {
+void DeadlineList::add(Connection* c) {
+  c->deadline_slot = conns_.size();
+  conns_.push_back(c);
+}
 
-}  // namespace
+void DeadlineList::remove(Connection* c) {
+  std::size_t i = c->deadline_slot;
+  if (i >= conns_.size() || conns_[i] != c) return;
+  conns_[i] = conns_.back();
+  conns_[i]->deadline_slot = i;
+  conns_.pop_back();
+}
+
+void DeadlineList::expire(std::chrono::steady_clock::time_point now) {
+  for (Connection* c : conns_) {
+    if (c->deadline <= now) {
+      c->disarm();
+      beast::error_code ec;
+      c->stream.socket().cancel(ec);
+    }
+  }
+}
 
 void configure(RequestParser& parser, const ServerOptions& opt) {
   parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
@@ -153,9 +173,20 @@ asio::awaitable<void> write_rejection(std::shared_ptr<Server::State> st,
                              asio::redirect_error(asio::use_awaitable, ec));
 }
 
+// Keeps a connection in its thread's DeadlineList for the life of serve().
+struct Watched {
+  Watched(DeadlineList& l, Connection* c) : list(l), conn(c) { list.add(conn); }
+  ~Watched() { list.remove(conn); }
+  Watched(const Watched&) = delete;
+  Watched& operator=(const Watched&) = delete;
+  DeadlineList& list;
+  Connection* conn;
+};
+
 asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<Connection> conn,
-                            std::uint64_t id) {
+                            std::uint64_t id, std::size_t context) {
   const ServerOptions& opt = st->options;
+  Watched watched(st->deadlines[context], conn.get());
   beast::flat_buffer buffer;
   beast::error_code ec;
   std::string remote;
@@ -169,14 +200,23 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
       // Idle between requests: wait for the next one's first byte.
       conn->idle = true;
       if (st->stopping) break;
-      conn->stream.expires_after(opt.idle_timeout);
-      std::size_t n = co_await conn->stream.async_read_some(
-          buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+      // Wait until the socket is readable, then read what is there: reading
+      // first, as an asynchronous read does, fails with EAGAIN right after
+      // each answer (the client has not sent its next request yet): one
+      // wasted system call per request.
+      conn->arm(opt.idle_timeout);
+      co_await conn->stream.socket().async_wait(tcp::socket::wait_read,
+                                                asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      std::size_t n = conn->stream.socket().read_some(buffer.prepare(4096), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
       conn->idle = false;
       if (ec) break;
       buffer.commit(n);
     }
     conn->idle = false;
+    // The request has begun: all of it must arrive within the read timeout.
+    conn->arm(opt.read_timeout);
 
     RequestParser parser;
     configure_header_first(parser, opt);
@@ -187,7 +227,6 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
     buffer.consume(parser.put(buffer.data(), ec));
     if (ec == bhttp::error::need_more) ec = {};
     if (!ec && !parser.is_header_done()) {
-      conn->stream.expires_after(opt.read_timeout);
       co_await bhttp::async_read_header(conn->stream, buffer, parser,
                                         asio::redirect_error(asio::use_awaitable, ec));
     }
@@ -205,11 +244,11 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
         if (ec == bhttp::error::need_more) ec = {};
       }
       if (!ec && !parser.is_done()) {
-        conn->stream.expires_after(opt.read_timeout);
         co_await bhttp::async_read(conn->stream, buffer, parser,
                                    asio::redirect_error(asio::use_awaitable, ec));
       }
     }
+    conn->disarm();  // a handler may take its time (a streamed body keeps its own)
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
       break;  // closed, too slow, or shut down: nothing to answer
@@ -266,15 +305,19 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
     keep_alive = keep_alive && !response.close && !st->stopping;
     // HEAD: the header GET would send (its Content-Length), no body.
     auto wire = to_wire(response, version, keep_alive, head);
-    conn->stream.expires_after(opt.write_timeout);
+    conn->arm(opt.write_timeout);
     co_await asio::async_write(conn->stream, asio::buffer(wire),
                                asio::redirect_error(asio::use_awaitable, ec));
+    conn->disarm();
     bool bodyless = response.status == 204 || response.status == 304 || response.status < 200;
     if (!ec && response.file && !bodyless && !head && response.file_length > 0) {
       bool sent = co_await send_file(*conn, *opt.disk, response.file, response.file_offset,
                                      response.file_length, opt.write_timeout);
       if (!sent) ec = asio::error::broken_pipe;
     }
+    // A streamed body or file set the stream's own timer: the next request
+    // is timed by the deadline list again.
+    if (streaming || response.file) conn->stream.expires_never();
     st->in_flight.fetch_sub(1);
     if (ec || !keep_alive) break;
   }
@@ -290,8 +333,9 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
 asio::awaitable<void> accept_loop(std::shared_ptr<Server::State> st) {
   for (;;) {
     beast::error_code ec;
+    std::size_t context = st->next_context();
     tcp::socket socket = co_await st->acceptor.async_accept(
-        st->next_context(), asio::redirect_error(asio::use_awaitable, ec));
+        *st->contexts[context], asio::redirect_error(asio::use_awaitable, ec));
     if (st->stopping || ec == asio::error::operation_aborted) co_return;
     if (ec) {
       // Out of descriptors or a transient error: back off instead of spinning.
@@ -301,9 +345,26 @@ asio::awaitable<void> accept_loop(std::shared_ptr<Server::State> st) {
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
+    // Non-blocking: serve() reads what a readiness wait announced.
+    socket.non_blocking(true, ec);
     auto conn = std::make_shared<Connection>(std::move(socket));
     auto id = st->track(conn);
-    asio::co_spawn(conn->stream.get_executor(), serve(st, conn, id), asio::detached);
+    asio::co_spawn(conn->stream.get_executor(), serve(st, conn, id, context), asio::detached);
+  }
+}
+
+// Enforces the deadlines of one context's connections, every `tick`. Holds
+// the state weakly: it must not keep the server alive.
+asio::awaitable<void> sweep_deadlines(std::weak_ptr<Server::State> weak, std::size_t context,
+                                      std::chrono::milliseconds tick) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(tick);
+    beast::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    auto st = weak.lock();
+    if (!st || ec) co_return;
+    st->deadlines[context].expire(std::chrono::steady_clock::now());
   }
 }
 
@@ -326,6 +387,12 @@ std::uint16_t Server::start() {
   st.acceptor.listen(asio::socket_base::max_listen_connections);
   auto port = st.acceptor.local_endpoint().port();
   asio::co_spawn(st.acceptor.get_executor(), accept_loop(state_), asio::detached);
+  // A deadline is enforced within an eighth of the shortest timeout.
+  auto shortest = std::min({st.options.idle_timeout, st.options.read_timeout, st.options.write_timeout});
+  auto tick = std::clamp(shortest / 8, std::chrono::milliseconds(10), std::chrono::milliseconds(500));
+  for (std::size_t i = 0; i < st.contexts.size(); ++i) {
+    asio::co_spawn(*st.contexts[i], sweep_deadlines(state_, i, tick), asio::detached);
+  }
   return port;
 }
 
