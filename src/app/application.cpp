@@ -201,6 +201,13 @@ int serve(const Config& config) {
     pusher = std::make_unique<push::PushWorker>(config.database_url, *webhook, metrics, push_options);
   }
   domain::MessageService messages(db, hub, batching, config.rate_sends);
+  metrics.counter_fn("chatd_history_newest_page_hits_total",
+                     "Newest-page history reads answered from the page kept for the "
+                     "conversation's current last seq.",
+                     [&messages] { return static_cast<double>(messages.newest_pages().hits()); });
+  metrics.counter_fn("chatd_history_newest_page_misses_total",
+                     "Newest-page history reads that read the page from the database.",
+                     [&messages] { return static_cast<double>(messages.newest_pages().misses()); });
 
   http::Dispatcher dispatcher(metrics, http::Cors(config.cors_origins));
   api::HealthHandler health(db, migrations, metrics, draining, [&hub] { return hub.listening(); });

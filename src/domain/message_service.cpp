@@ -95,11 +95,23 @@ void MessageService::submit(UserId me, ConversationId id, model::MessageDraft dr
 Task<Expected<store::Page<model::Message>>> MessageService::history(
     UserId me, ConversationId id, std::optional<Seq> before, std::optional<Seq> after,
     int limit) {
-  auto job = [me, id, before, after, limit](store::Connection& c) {
+  NewestPages* pages = (!before && !after) ? &pages_ : nullptr;
+  auto job = [me, id, before, after, limit, pages](store::Connection& c) {
     return store::transact(
         c, [&](Transaction& tx) -> Expected<store::Page<model::Message>> {
+          if (pages) {
+            // Statement one: who reads, and where the conversation stands.
+            auto m = ConversationStore(tx).membership(id, me, false);
+            if (auto ok = authorize(Action::read, m, me); !ok) return ok.error();
+            if (auto kept = pages->find(id, m->last_seq, limit)) return *kept;
+          }
           auto r = MessageStore(tx).member_page(id, me, before, after, limit);
           if (auto ok = authorize(Action::read, r.membership, me); !ok) return ok.error();
+          // Kept under the last seq the page itself was read at.
+          if (pages) {
+            pages->put(id, r.membership->last_seq, limit,
+                       std::make_shared<const store::Page<model::Message>>(r.page));
+          }
           return std::move(r.page);
         },
         store::TxMode::one_statement);

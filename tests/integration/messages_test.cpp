@@ -222,6 +222,49 @@ TEST_F(Messages, ReactionsAreIdempotentAndCounted) {
   expect_error(request(a_, "PUT", base() + "/messages/99/reactions/x"), 404, "not_found");
 }
 
+// The newest page is kept per conversation under its last seq
+// (domain/newest_pages.hpp): every change a page shows must reach the next
+// read of it, by any member, and a reader who left must not get the kept page.
+TEST_F(Messages, TheNewestPageShowsEveryChangeAtOnce) {
+  auto newest = [&](const TestUser& who) {
+    auto r = client().get(base() + "/messages", who.token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json()["messages"];
+  };
+  ASSERT_EQ(send(a_, conv_, "n1", "first").status, 201);  // seq 2
+  ASSERT_EQ(newest(a_).size(), 1u);
+  ASSERT_EQ(newest(b_).size(), 1u);  // read twice: kept, and answered from it
+  ASSERT_EQ(send(b_, conv_, "n2", "second").status, 201);  // seq 3
+  auto page = newest(a_);
+  ASSERT_EQ(page.size(), 2u);
+  EXPECT_EQ(page[1]["body"], "second");
+  ASSERT_EQ(request(a_, "PATCH", base() + "/messages/2", R"({"body":"first, edited"})").status, 200);
+  EXPECT_EQ(newest(b_)[0]["body"], "first, edited");
+  ASSERT_EQ(request(b_, "PUT", base() + "/messages/2/reactions/%F0%9F%91%8D").status, 200);
+  EXPECT_EQ(newest(a_)[0]["reactions"]["👍"], 1);
+  ASSERT_EQ(request(b_, "DELETE", base() + "/messages/2/reactions/%F0%9F%91%8D").status, 200);
+  EXPECT_EQ(newest(a_)[0]["reactions"], Json::object());
+  ASSERT_EQ(request(b_, "DELETE", base() + "/messages/3").status, 200);
+  page = newest(a_);
+  EXPECT_EQ(page[1]["deleted"], true);
+  EXPECT_EQ(page[1]["body"], "");
+  // A different page size is a different page.
+  auto one = client().get(base() + "/messages?limit=1", a_.token).json();
+  ASSERT_EQ(one["messages"].size(), 1u);
+  EXPECT_EQ(one["has_more"], true);
+
+  // A group member who leaves is refused, though the page is kept.
+  auto c = user("cyra");
+  auto g = group(a_, {b_, c});
+  ASSERT_EQ(send(a_, g, "g1", "to the group").status, 201);
+  auto as_c = client().get(conv_path(g) + "/messages", c.token);
+  ASSERT_EQ(as_c.status, 200) << as_c.body;
+  ASSERT_EQ(request(a_, "DELETE", conv_path(g) + "/members/" + std::to_string(c.id)).status, 204);
+  auto after = client().get(conv_path(g) + "/messages", c.token);
+  EXPECT_TRUE(after.status == 403 || after.status == 404) << after.status << " " << after.body;
+  EXPECT_EQ(after.body.find("to the group"), std::string::npos);
+}
+
 TEST_F(Messages, HistoryPaginationWalksAThousandMessagesExactlyOnceEachWay) {
   constexpr int kCount = 1000;
   {

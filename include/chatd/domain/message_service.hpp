@@ -8,6 +8,7 @@
 #include "chatd/core/expected.hpp"
 #include "chatd/core/rate_limit.hpp"
 #include "chatd/domain/event_publisher.hpp"
+#include "chatd/domain/newest_pages.hpp"
 #include "chatd/domain/send_batcher.hpp"
 #include "chatd/model/conversation.hpp"
 #include "chatd/store/message_store.hpp"
@@ -37,6 +38,9 @@ class MessageService {
   // database worker after the commit.
   void submit(model::UserId me, model::ConversationId id, model::MessageDraft draft,
               SendBatcher::Done done);
+  // The newest page (no bound) comes from `newest_pages()` when the
+  // conversation has not changed since it was read: one cheap statement for
+  // the reader's membership and the conversation's last seq.
   Task<Expected<store::Page<model::Message>>> history(model::UserId me, model::ConversationId id,
                                                       std::optional<model::Seq> before,
                                                       std::optional<model::Seq> after, int limit);
@@ -49,11 +53,14 @@ class MessageService {
   Task<Expected<store::Page<model::Event>>> events(model::UserId me, model::ConversationId id,
                                                    model::Seq after, int limit);
 
+  const NewestPages& newest_pages() const { return pages_; }
+
  private:
   store::DbPool& db_;
   EventPublisher& publisher_;
   SendBatcher sends_;
   KeyedRateLimiter send_limit_;
+  NewestPages pages_;
 };
 
 }  // namespace chatd::domain
