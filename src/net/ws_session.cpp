@@ -210,12 +210,7 @@ asio::awaitable<void> refuse(std::shared_ptr<Connection> conn, http::Response re
 // An accepted, authenticated socket and its session: all a connection
 // keeps while it is open. The handshake's state (the upgrade request, the
 // HTTP connection, the coroutine that authenticated it) is gone by then.
-struct LiveSocket {
-  std::shared_ptr<WsTransport> transport;
-  std::shared_ptr<realtime::ClientSession> client;
-  model::UserId user = 0;
-  std::string remote;
-};
+struct LiveSocket;
 
 // Counts an accepted socket once, by its close code (not from a destructor:
 // a frame destroyed with its io_context would outlive the metrics).
@@ -342,46 +337,81 @@ asio::awaitable<std::shared_ptr<LiveSocket>> open_websocket(
   }
   log_event(spdlog::level::info, "ws open", {{"user", user->id}, {"remote", remote}});
   if (st->stopping) client->shutdown();
-  co_return std::make_shared<LiveSocket>(LiveSocket{transport, client, user->id, std::move(remote)});
+  co_return std::make_shared<LiveSocket>(transport, client, user->id, std::move(remote));
 }
 
-// Reads the client's frames until the socket ends, then detaches it. Its
-// coroutine frame is all an idle socket holds of this layer besides the
-// WebSocket stream and the session: keep its locals few.
-asio::awaitable<void> read_frames(std::shared_ptr<Server::State> st, std::shared_ptr<LiveSocket> live) {
-  WebSocketGateway& gw = *st->gateway;
-  WsTransport& transport = *live->transport;
-  auto& ws = transport.ws();
-  beast::error_code ec;
+// Reads the client's frames until the socket ends, then detaches it and
+// untracks the connection. A chain of completion handlers, not a coroutine:
+// an idle socket holds only this object, its read buffer and the read
+// operation Beast keeps pending (docs/performance.md, memory per socket).
+struct LiveSocket : std::enable_shared_from_this<LiveSocket> {
+  LiveSocket(std::shared_ptr<WsTransport> t, std::shared_ptr<realtime::ClientSession> c,
+             model::UserId u, std::string r)
+      : transport(std::move(t)), client(std::move(c)), user(u), remote(std::move(r)) {}
+
+  std::shared_ptr<Server::State> st;
+  std::uint64_t id = 0;
+  std::shared_ptr<WsTransport> transport;
+  std::shared_ptr<realtime::ClientSession> client;
+  model::UserId user = 0;
+  std::string remote;
   beast::flat_buffer buffer;
-  for (;;) {
+
+  void read_next() {
     buffer.clear();
-    co_await ws.async_read(buffer, asio::redirect_error(asio::use_awaitable, ec));
+    // A large frame must not pin its buffer to an idle socket.
+    if (buffer.capacity() > 8192) buffer.shrink_to_fit();
+    transport->ws().async_read(buffer, [self = shared_from_this()](beast::error_code ec,
+                                                                   std::size_t) {
+      self->on_read(ec);
+    });
+  }
+
+  void on_read(beast::error_code ec) {
     if (ec) {
-      if (ec == websocket::error::message_too_big) transport.close(1009, "frame too large");
-      break;
+      if (ec == websocket::error::message_too_big) transport->close(1009, "frame too large");
+      end(ec);
+      return;
     }
-    if (!transport.open()) {
+    if (!transport->open()) {
       // Closing after its last answers: what arrives now is not handled (the
       // client retries it elsewhere); keep reading until the close handshake.
-      if (transport.draining()) continue;
-      break;
+      if (transport->draining()) {
+        read_next();
+        return;
+      }
+      end(ec);
+      return;
     }
-    if (ws.got_binary()) {
-      transport.close(1003, "text frames of JSON only");
-      break;
+    if (transport->ws().got_binary()) {
+      transport->close(1003, "text frames of JSON only");
+      end(ec);
+      return;
     }
-    live->client->on_frame(beast::buffers_to_string(buffer.data()));
+    try {
+      client->on_frame(beast::buffers_to_string(buffer.data()));
+    } catch (const std::exception& e) {  // never out of a completion handler
+      spdlog::error("ws user {}: frame failed: {}", user, e.what());
+      transport->close(1011, "internal error");
+      end(ec);
+      return;
+    }
+    read_next();
   }
-  transport.closed();
-  gw.hub.detach(live->client.get());
-  count_close(gw, transport);
-  log_event(spdlog::level::info, "ws closed",
-            {{"user", live->user},
-             {"remote", live->remote},
-             {"code", static_cast<int>(transport.final_code())},
-             {"reason", ec.message()}});
-}
+
+  void end(beast::error_code ec) {
+    WebSocketGateway& gw = *st->gateway;
+    transport->closed();
+    gw.hub.detach(client.get());
+    count_close(gw, *transport);
+    log_event(spdlog::level::info, "ws closed",
+              {{"user", user},
+               {"remote", remote},
+               {"code", static_cast<int>(transport->final_code())},
+               {"reason", ec.message()}});
+    st->untrack(id);
+  }
+};
 
 }  // namespace
 
@@ -403,16 +433,15 @@ void start_websocket(std::shared_ptr<Server::State> st, std::shared_ptr<Connecti
   };
   asio::co_spawn(
       ex, open_websocket(st, std::move(conn), std::move(req), std::move(remote)),
-      [st, id, ex, untrack_on_failure](std::exception_ptr e, std::shared_ptr<LiveSocket> live) {
+      [st, id, untrack_on_failure](std::exception_ptr e, std::shared_ptr<LiveSocket> live) {
         if (untrack_on_failure(e)) return;
         if (!live) {
           st->untrack(id);
           return;
         }
-        asio::co_spawn(ex, read_frames(st, std::move(live)),
-                       [st, id, untrack_on_failure](std::exception_ptr e) {
-                         if (!untrack_on_failure(e)) st->untrack(id);
-                       });
+        live->st = st;
+        live->id = id;
+        live->read_next();
       });
 }
 
