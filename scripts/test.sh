@@ -81,13 +81,14 @@ fi
 if [ "${CHATD_TEST_TSAN:-1}" = 1 ]; then
   stage "the concurrency tests under ThreadSanitizer"
   CHATD_BUILD_TYPE=Check CHATD_TSAN=ON scripts/build.sh "$root/build-tsan"
-  # The hub's parts, the worker pool, the token cache and the client session
-  # (unit), and the send batcher, fan-out, presence, notify channel and push
-  # workers with a real database and real sockets (integration).
+  # The hub's parts, the worker pool, the token cache, the client session and
+  # the newest-page cache (unit), and the send batcher, fan-out, presence,
+  # notify channel, push workers, the HTTP deadline sweep and the newest-page
+  # cache with a real database and real sockets (integration).
   CHATD_TEST_SLOWDOWN=5 \
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/sanitizers/tsan.supp" \
     ctest --test-dir "$root/build-tsan" --output-on-failure --timeout 600 -j "$(nproc)" \
-      -R '^(SessionIndex|FanOutTest|Presence|WorkerPool|TokenCache|TokenBucket|ClientSession)\.|^(GroupCommit\.|Realtime\.(ASync|Sixty|Closing|AUser|TheNotify)|WebSocket\.(Events|TwoHundred|SyncRacing)|Push\.(TwoInstances|AFailingWebhook))'
+      -R '^(SessionIndex|FanOutTest|Presence|WorkerPool|TokenCache|TokenBucket|ClientSession|NewestPages|HttpServer)\.|^(GroupCommit\.|Messages\.TheNewestPage|Realtime\.(ASync|Sixty|Closing|AUser|TheNotify)|WebSocket\.(Events|TwoHundred|SyncRacing)|Push\.(TwoInstances|AFailingWebhook))'
 fi
 
 if [ "${CHATD_TEST_FUZZ:-1}" = 1 ]; then
