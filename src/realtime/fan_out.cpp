@@ -52,7 +52,11 @@ void FanOut::merge_locked(ConversationId id, Pending p) {
     for (auto& e : p.content) q.content.push_back(std::move(e));
     q.bytes += p.bytes;
     content_bytes_ += p.bytes;
-  } else if (!p.content.empty() || !q.content.empty()) {
+  } else if (p.content.empty()) {
+    // A bare reference (our own back through LISTEN, or another instance's):
+    // the range widens, and what content is held is still one run from its
+    // first seq; fan_out reads from the log only what it does not cover.
+  } else if (!q.content.empty()) {
     // Not one run of events any more: the log has them all.
     content_bytes_ -= q.bytes;
     q.content.clear();
