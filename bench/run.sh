@@ -108,8 +108,9 @@ pgb() {
 }
 # Before each scenario: fresh planner statistics for the rows the earlier
 # ones added (a plan made for a table analysed nearly empty cost a later
-# scenario 5x), and the checkpoint they owe, so no scenario pays for another.
-settle() { "${psql_cmd[@]}" -d bench -c "ANALYZE" -c "CHECKPOINT"; }
+# scenario 5x), the vacuum autovacuum would otherwise run during a later
+# scenario, and the checkpoint they owe, so no scenario pays for another.
+settle() { "${psql_cmd[@]}" -d bench -c "VACUUM ANALYZE" -c "CHECKPOINT"; }
 
 # 1. http-floor: the same wrk command against chatd and nginx
 for c in $HTTP_CONNS; do
@@ -189,6 +190,7 @@ emit "fan-out-$MEMBERS" "$(jget "$f" last_p99_ms)" 20 "p99 ms to last member (ba
 # and new authenticated sockets per second (target: >= 10,000, a reconnect storm)
 # Each socket is a descriptor in chatd and in the load generator: a hard limit
 # below the count (and not raisable here) caps it, and the scenario says so.
+settle
 fd_cap=$(( $(ulimit -Hn) - 1000 ))
 if [ "$CONNS_N" -gt "$fd_cap" ]; then
   echo "connections: descriptor hard limit $(ulimit -Hn) caps the run at $fd_cap sockets (asked: $CONNS_N)" >&2
