@@ -175,6 +175,16 @@ int serve(const Config& config) {
   hub.on_revocations([&accounts](const std::string& h) { accounts.forget_token(h); },
                      [&accounts] { accounts.forget_all_tokens(); });
   domain::ConversationService conversations(db, hub, config.max_group_size);
+  metrics.counter_fn("chatd_conversation_ends_reads_total",
+                     "Statements that read where a user's conversations stand, for sockets "
+                     "starting, rechecking or syncing (many users each).",
+                     [&conversations] { return static_cast<double>(conversations.ends().reads()); });
+  metrics.counter_fn("chatd_conversation_ends_users_total",
+                     "Users those statements answered.",
+                     [&conversations] { return static_cast<double>(conversations.ends().users_read()); });
+  metrics.gauge("chatd_conversation_ends_pending",
+                "Sockets waiting for, or in, a read of where their conversations stand.",
+                [&conversations] { return static_cast<double>(conversations.ends().pending()); });
   domain::SendBatcher::Options batching;
   batching.max_batch = config.send_batch;
   batching.wait = std::chrono::microseconds(config.send_batch_wait_us);

@@ -433,14 +433,7 @@ Task<Expected<model::Seq>> ConversationService::mark_read(UserId me, Conversatio
 
 Task<Expected<std::vector<std::pair<ConversationId, model::Seq>>>>
 ConversationService::conversations_of(UserId me) {
-  using List = std::vector<std::pair<ConversationId, model::Seq>>;
-  // One statement: no BEGIN and COMMIT round trips (a new socket's start).
-  auto job = [me](store::Connection& c) {
-    return store::transact(
-        c, [&](Transaction& tx) -> Expected<List> { return ConversationStore(tx).conversations_of(me); },
-        store::TxMode::one_statement);
-  };
-  co_return co_await db_.run<Expected<List>>(job);
+  co_return co_await ends_.of(me);
 }
 
 Task<Expected<Unit>> ConversationService::block(UserId me, UserId other) {

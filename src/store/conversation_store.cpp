@@ -131,6 +131,10 @@ constexpr Statement kConversationsOf{"conv_of_user", R"sql(
 SELECT c.id, c.last_seq FROM members m JOIN conversations c ON c.id = m.conversation_id
 WHERE m.user_id = $1 ORDER BY c.id)sql"};
 
+constexpr Statement kConversationsOfUsers{"conv_of_users", R"sql(
+SELECT m.user_id, c.id, c.last_seq FROM members m JOIN conversations c ON c.id = m.conversation_id
+WHERE m.user_id = ANY($1::bigint[]) ORDER BY m.user_id, c.id)sql"};
+
 constexpr Statement kRoleOf{"conv_role_of",
                             "SELECT role FROM members WHERE conversation_id = $1 AND user_id = $2"};
 
@@ -366,6 +370,16 @@ std::vector<std::pair<ConversationId, model::Seq>> ConversationStore::conversati
   return out;
 }
 
+std::unordered_map<UserId, std::vector<std::pair<ConversationId, model::Seq>>>
+ConversationStore::conversations_of(const std::vector<UserId>& users) {
+  std::unordered_map<UserId, std::vector<std::pair<ConversationId, model::Seq>>> out;
+  for (const auto& row : tx_of(tx_).exec(kConversationsOfUsers, int_array<UserId>(users))) {
+    out[row[0].as<std::int64_t>()].emplace_back(row[1].as<std::int64_t>(),
+                                                 row[2].as<std::int64_t>());
+  }
+  return out;
+}
+
 std::optional<model::Role> ConversationStore::role_of(ConversationId id, UserId user) {
   auto r = tx_of(tx_).exec(kRoleOf, id, user);
   if (r.empty()) return std::nullopt;
@@ -465,6 +479,10 @@ std::vector<HotQuery> message_hot_queries();
 std::vector<HotQuery> hot_queries() {
   auto out = message_hot_queries();
   out.push_back({"my conversations by activity", kList.sql, "bigint, bigint, bigint, bigint, int, text"});
+  // Every history read of a newest page starts with it (domain/newest_pages.hpp).
+  out.push_back({"membership", kMembership.sql, "bigint, bigint"});
+  // Every WebSocket start, recheck and sync, for many users at once.
+  out.push_back({"conversation ends of many users", kConversationsOfUsers.sql, "bigint[]"});
   return out;
 }
 

@@ -50,9 +50,11 @@ TEST(QueryPlans, HotReadsUseIndexesNotSequentialScans) {
       {"events after seq", "7, 36, 1000, 51"},
       {"log after seq (fan-out)", "7, 1000, 51"},
       {"my conversations by activity",
-       "36, 9223372036854775807, 9223372036854775807, 9223372036854775807, 51, 'inbox'"}};
+       "36, 9223372036854775807, 9223372036854775807, 9223372036854775807, 51, 'inbox'"},
+      {"membership", "7, 36"},
+      {"conversation ends of many users", "'{36, 37, 38, 4000}'"}};
   auto queries = store::hot_queries();
-  ASSERT_EQ(queries.size(), 5u);
+  ASSERT_EQ(queries.size(), 7u);
   for (const auto& q : queries) {
     pqxx::work tx(c);
     tx.exec("PREPARE hot (" + q.param_types + ") AS " + q.sql);

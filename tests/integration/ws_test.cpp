@@ -10,6 +10,8 @@
 #include <set>
 #include <thread>
 
+#include <pqxx/pqxx>
+
 #include "chat_fixture.hpp"
 #include "ws_client.hpp"
 
@@ -106,6 +108,65 @@ TEST_F(WebSocket, SyncCursorPastTheEndDoesNotSilenceTheConversation) {
   ASSERT_TRUE(c->read_until([](const Json& f) { return f.value("type", "") == "synced"; }));
   ASSERT_EQ(send(a, conv, "after", "still heard").status, 201);
   EXPECT_TRUE(c->read_until([](const Json& f) { return is_message(f, "still heard"); }));
+}
+
+// A reconnect storm: sockets that start while a read of where conversations
+// stand is under way share the next read (domain/conversation_ends.hpp).
+// The database is held up so that all of them wait together; each must then
+// start at its own conversation's end: the next message arrives live, and
+// nothing from before the socket opened.
+TEST_F(WebSocket, SocketsStartingTogetherShareOneReadAndEachStartsAtItsOwnEnd) {
+  constexpr int kUsers = 40;
+  auto hub = user("hubert");
+  std::vector<TestUser> users;
+  std::vector<long long> convs;
+  for (int i = 0; i < kUsers; ++i) {
+    users.push_back(user("storm" + std::to_string(i)));
+    convs.push_back(direct(hub, users.back()).json()["conversation"].value("id", 0LL));
+    // Ends differ: seq 2, 3 or 4 (the user writes first, which accepts the
+    // hub's message request).
+    for (int k = 0; k <= i % 3; ++k) {
+      ASSERT_EQ(send(users.back(), convs.back(), "old" + std::to_string(k), "before").status, 201);
+    }
+  }
+  auto counter = [&](const std::string& name) {
+    auto text = client().get("/metrics").body;
+    auto at = text.find("\n" + name + " ");
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + name.size() + 2));
+  };
+  double reads_before = counter("chatd_conversation_ends_reads_total");
+  double users_before = counter("chatd_conversation_ends_users_total");
+  ASSERT_GE(reads_before, 0);
+
+  pqxx::connection blocker(db_->url());
+  pqxx::work hold(blocker);
+  hold.exec("LOCK TABLE members IN ACCESS EXCLUSIVE MODE");
+  std::vector<std::unique_ptr<WsClient>> sockets(kUsers);
+  std::vector<std::thread> openers;
+  for (int i = 0; i < kUsers; ++i) {
+    openers.emplace_back([&, i] { sockets[i] = connect(users[i]); });
+  }
+  // Until every socket waits for its start (sanitizer builds take longer).
+  for (int i = 0; i < 600 && counter("chatd_conversation_ends_pending") < kUsers; ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(counter("chatd_conversation_ends_pending"), kUsers);
+  hold.abort();
+  for (auto& t : openers) t.join();
+
+  EXPECT_EQ(counter("chatd_conversation_ends_users_total") - users_before, kUsers);
+  double reads = counter("chatd_conversation_ends_reads_total") - reads_before;
+  EXPECT_LE(reads, 4) << "starts were not read together";
+  for (int i = 0; i < kUsers; ++i) {
+    ASSERT_EQ(send(hub, convs[i], "new", "after " + std::to_string(i)).status, 201);
+  }
+  for (int i = 0; i < kUsers; ++i) {
+    auto f = sockets[i]->read_until(is_event, 5s);
+    ASSERT_TRUE(f) << "socket " << i << " got nothing";
+    EXPECT_EQ((*f)["event"]["data"]["body"], "after " + std::to_string(i)) << "socket " << i;
+    EXPECT_EQ((*f)["event"]["seq"], 3 + i % 3) << "socket " << i;
+    EXPECT_FALSE(sockets[i]->read_until(is_event, 100ms)) << "socket " << i << " got more";
+  }
 }
 
 TEST_F(WebSocket, TwoHundredConcurrentMessagesArriveInSeqOrderWithoutGaps) {

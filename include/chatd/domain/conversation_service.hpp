@@ -9,6 +9,7 @@
 
 #include "chatd/core/async.hpp"
 #include "chatd/core/expected.hpp"
+#include "chatd/domain/conversation_ends.hpp"
 #include "chatd/domain/event_publisher.hpp"
 #include "chatd/model/conversation.hpp"
 
@@ -38,7 +39,7 @@ class ConversationService {
   // max_group_size: members a group may hold, its creator included
   // (--max-group-size); beyond it 409 group_full.
   ConversationService(store::DbPool& db, EventPublisher& publisher, std::size_t max_group_size = 256)
-      : db_(db), publisher_(publisher), max_group_size_(max_group_size) {}
+      : db_(db), publisher_(publisher), max_group_size_(max_group_size), ends_(db) {}
 
   Task<Expected<CreatedConversation>> create_direct(model::UserId me, model::UserId peer);
   Task<Expected<CreatedConversation>> create_group(model::UserId me, std::string title,
@@ -78,9 +79,12 @@ class ConversationService {
 
   // Relayed to the other members, never stored.
   void typing(model::UserId me, model::ConversationId id) { publisher_.typing(id, me); }
-  // The caller's conversations with their last seq, for catch-up.
+  // The caller's conversations with their last seq, for catch-up: read
+  // together with those of other sockets starting at the same time
+  // (ConversationEnds).
   Task<Expected<std::vector<std::pair<model::ConversationId, model::Seq>>>> conversations_of(
       model::UserId me);
+  const ConversationEnds& ends() const { return ends_; }
 
   Task<Expected<Unit>> block(model::UserId me, model::UserId other);
   Task<Expected<Unit>> unblock(model::UserId me, model::UserId other);
@@ -90,6 +94,7 @@ class ConversationService {
   store::DbPool& db_;
   EventPublisher& publisher_;
   std::size_t max_group_size_;
+  ConversationEnds ends_;
 };
 
 }  // namespace chatd::domain

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <unordered_map>
 #include <vector>
 
 #include "chatd/model/conversation.hpp"
@@ -74,6 +75,10 @@ class ConversationStore {
   std::optional<MemberPrivacy> privacy(model::ConversationId id, model::UserId user);
   // The user's conversations and their last seq (for sync).
   std::vector<std::pair<model::ConversationId, model::Seq>> conversations_of(model::UserId user);
+  // The same for many users in one statement; a user with no conversation
+  // has no entry.
+  std::unordered_map<model::UserId, std::vector<std::pair<model::ConversationId, model::Seq>>>
+  conversations_of(const std::vector<model::UserId>& users);
 
   std::optional<model::Role> role_of(model::ConversationId id, model::UserId user);
   int owner_count(model::ConversationId id);
