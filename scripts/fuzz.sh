@@ -10,7 +10,7 @@ cd "$root"
 seconds="${1:-45}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_notice fuzz_text fuzz_config fuzz_http fuzz_ws_frame fuzz_bodies)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_notice fuzz_text fuzz_config fuzz_http fuzz_ws_frame fuzz_ws_wire fuzz_bodies)
 
 scripts/install-deps.sh build test fuzz
 CXX=clang++ CHATD_BUILD_TYPE=Check CHATD_FUZZ=ON CHATD_BUILD_TESTS=OFF scripts/build.sh "$root/build-fuzz" "${targets[@]}"
