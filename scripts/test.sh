@@ -88,7 +88,7 @@ if [ "${CHATD_TEST_TSAN:-1}" = 1 ]; then
   CHATD_TEST_SLOWDOWN=5 \
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/sanitizers/tsan.supp" \
     ctest --test-dir "$root/build-tsan" --output-on-failure --timeout 600 -j "$(nproc)" \
-      -R '^(SessionIndex|FanOutTest|Presence|WorkerPool|TokenCache|TokenBucket|ClientSession|NewestPages|HttpServer)\.|^(GroupCommit\.|Messages\.TheNewestPage|WebSocket\.SocketsStartingTogether|Realtime\.(ASync|Sixty|Closing|AUser|TheNotify)|WebSocket\.(Events|TwoHundred|SyncRacing)|Push\.(TwoInstances|AFailingWebhook))'
+      -R '^(SessionIndex|FanOutTest|Presence|WorkerPool|TokenCache|TokenBucket|ClientSession|NewestPages|HttpServer)\.|^(GroupCommit\.|Messages\.TheNewestPage|WebSocket\.SocketsStartingTogether|Realtime\.(ASync|Sixty|Closing|AUser|TheNotify)|WebSocket\.(Events|TwoHundred|SyncRacing|AClientThatNeverReads)|WsProtocol\.|Push\.(TwoInstances|AFailingWebhook))'
 fi
 
 if [ "${CHATD_TEST_FUZZ:-1}" = 1 ]; then

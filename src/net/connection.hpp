@@ -46,6 +46,29 @@ class DeadlineList {
   std::vector<Connection*> conns_;
 };
 
+// The open WebSockets of one IO thread, for their keep-alive: one sweep per
+// thread pings a socket silent for half its idle timeout and closes one
+// silent for all of it, or one whose close handshake has not finished in
+// time. No timer per socket. Touched only on that thread. Invariant: a
+// socket is in the list from the end of its upgrade until its TCP socket is
+// closed (or it is destroyed), and only then.
+class KeepAliveList {
+ public:
+  struct Member {
+    virtual ~Member() = default;
+    // May close its socket, and so leave the list, but touches no other member.
+    virtual void keep_alive(std::chrono::steady_clock::time_point now) = 0;
+    std::size_t keep_alive_slot = 0;
+  };
+  void add(Member* m);
+  void remove(Member* m);
+  void sweep(std::chrono::steady_clock::time_point now);
+  std::size_t size() const { return members_.size(); }
+
+ private:
+  std::vector<Member*> members_;
+};
+
 struct Connection {
   explicit Connection(boost::asio::ip::tcp::socket socket) : stream(std::move(socket)) {}
   boost::beast::tcp_stream stream;
@@ -81,6 +104,7 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
   boost::asio::ip::tcp::acceptor acceptor;
   // One per context, each touched only on its context's thread.
   std::vector<DeadlineList> deadlines{contexts.empty() ? 1 : contexts.size()};
+  std::vector<KeepAliveList> keep_alive{contexts.empty() ? 1 : contexts.size()};
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> in_flight{0};
 

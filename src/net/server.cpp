@@ -23,6 +23,7 @@
 
 #include "chatd/http/dispatcher.hpp"
 #include "chatd/http/errors.hpp"
+#include "chatd/net/websocket_gateway.hpp"
 #include "connection.hpp"
 #include "streaming.hpp"
 #include "ws_session.hpp"
@@ -54,6 +55,28 @@ void DeadlineList::expire(std::chrono::steady_clock::time_point now) {
       beast::error_code ec;
       c->stream.socket().cancel(ec);
     }
+  }
+}
+
+void KeepAliveList::add(Member* m) {
+  m->keep_alive_slot = members_.size();
+  members_.push_back(m);
+}
+
+void KeepAliveList::remove(Member* m) {
+  std::size_t i = m->keep_alive_slot;
+  if (i >= members_.size() || members_[i] != m) return;
+  members_[i] = members_.back();
+  members_[i]->keep_alive_slot = i;
+  members_.pop_back();
+}
+
+void KeepAliveList::sweep(std::chrono::steady_clock::time_point now) {
+  for (std::size_t i = 0; i < members_.size();) {
+    Member* m = members_[i];
+    m->keep_alive(now);
+    // A member that left moved the last one into its slot: look at it next.
+    if (i < members_.size() && members_[i] == m) ++i;
   }
 }
 
@@ -270,7 +293,7 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
       // The connection becomes a WebSocket. Its session runs on as coroutines
       // of its own and this one ends, so that an open socket keeps nothing of
       // the HTTP side (this frame, its read buffer): memory per idle socket.
-      start_websocket(st, std::move(conn), parser.release(), std::move(remote), id);
+      start_websocket(st, std::move(conn), parser.release(), std::move(remote), id, context);
       co_return;
     }
     st->in_flight.fetch_add(1);
@@ -364,7 +387,9 @@ asio::awaitable<void> sweep_deadlines(std::weak_ptr<Server::State> weak, std::si
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     auto st = weak.lock();
     if (!st || ec) co_return;
-    st->deadlines[context].expire(std::chrono::steady_clock::now());
+    auto now = std::chrono::steady_clock::now();
+    st->deadlines[context].expire(now);
+    st->keep_alive[context].sweep(now);
   }
 }
 
@@ -387,8 +412,10 @@ std::uint16_t Server::start() {
   st.acceptor.listen(asio::socket_base::max_listen_connections);
   auto port = st.acceptor.local_endpoint().port();
   asio::co_spawn(st.acceptor.get_executor(), accept_loop(state_), asio::detached);
-  // A deadline is enforced within an eighth of the shortest timeout.
+  // A deadline (or a WebSocket keep-alive) is enforced within an eighth of
+  // the shortest timeout.
   auto shortest = std::min({st.options.idle_timeout, st.options.read_timeout, st.options.write_timeout});
+  if (st.gateway) shortest = std::min(shortest, st.gateway->idle_timeout);
   auto tick = std::clamp(shortest / 8, std::chrono::milliseconds(10), std::chrono::milliseconds(500));
   for (std::size_t i = 0; i < st.contexts.size(); ++i) {
     asio::co_spawn(*st.contexts[i], sweep_deadlines(state_, i, tick), asio::detached);

@@ -9,6 +9,11 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <array>
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -21,6 +26,7 @@
 #include "chatd/net/websocket_gateway.hpp"
 #include "chatd/realtime/auth_frame.hpp"
 #include "chatd/realtime/client_session.hpp"
+#include "ws_wire.hpp"
 
 namespace chatd::net {
 
@@ -28,6 +34,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace websocket = boost::beast::websocket;
+using tcp = boost::asio::ip::tcp;
 
 bool is_websocket_upgrade(const bhttp::request<bhttp::string_body>& req) {
   auto target = req.target();
@@ -39,41 +46,81 @@ namespace {
 
 using realtime::Frame;
 
-// The socket side of one client: a single writer drains a queue bounded in
-// frames and in bytes. The writer is a chain of completion handlers, not a
-// coroutine: an idle socket holds no suspended frame and no wake-up timer
-// for it (docs/performance.md, memory per socket).
+// What a read gives: a message, or the end of the socket.
+struct ReadResult {
+  bool ended = false;
+  bool binary = false;
+  std::string payload;  // the message; or, at the end, why
+};
+
+// The socket side of one client, after Beast has answered the upgrade: chatd
+// reads and writes the frames itself (ws_wire.hpp). An idle socket holds a
+// readiness wait and nothing else: no pending read with its buffer, no timer
+// (its keep-alive is its thread's KeepAliveList), no suspended coroutine
+// (docs/performance.md, memory per socket).
+//
+// Writes: a single writer drains a queue bounded in frames and in bytes, one
+// frame at a time, as a chain of completion handlers. Reads: async_read asks
+// for one message; a readiness wait, then non-blocking reads until the
+// kernel has no more, decoded into messages held until asked for. Pings are
+// answered here; a close frame is answered and the TCP socket closed.
+//
+// Invariants, each touched only on the socket's thread:
+//   * in the thread's KeepAliveList from construction until shut() closes
+//     the TCP socket (or destruction);
+//   * at most one readiness wait (`waiting_`) and one write (`writing_`);
+//   * a read handler is called exactly once, with a message or the end; the
+//     end is given once, after shut().
 class WsTransport final : public realtime::Transport,
+                          public KeepAliveList::Member,
                           public std::enable_shared_from_this<WsTransport> {
  public:
-  WsTransport(beast::tcp_stream&& stream, std::size_t max_frames, std::size_t max_bytes)
-      : ws_(std::move(stream)),
-        executor_(ws_.get_executor()),
-        max_frames_(max_frames),
-        max_bytes_(max_bytes) {}
+  struct Limits {
+    std::size_t max_frames;
+    std::size_t max_bytes;
+    std::size_t max_message;
+    std::chrono::milliseconds idle_timeout;
+  };
+  using ReadHandler = std::function<void(ReadResult)>;
 
-  websocket::stream<beast::tcp_stream>& ws() { return ws_; }
+  WsTransport(tcp::socket socket, std::shared_ptr<Server::State> st, std::size_t context,
+              Limits limits)
+      : socket_(std::move(socket)),
+        executor_(socket_.get_executor()),
+        st_(std::move(st)),
+        context_(context),
+        limits_(limits),
+        reader_(limits.max_message),
+        last_heard_(std::chrono::steady_clock::now()) {
+    beast::error_code ec;
+    socket_.non_blocking(true, ec);
+    st_->keep_alive[context_].add(this);
+  }
+  ~WsTransport() override {
+    if (!ended_) st_->keep_alive[context_].remove(this);
+  }
+
   asio::any_io_executor executor() const override { return executor_; }
   bool congested() const override {
-    return queue_.size() > max_frames_ / 2 || bytes_ > max_bytes_ / 2;
+    return queue_.size() > limits_.max_frames / 2 || bytes_ > limits_.max_bytes / 2;
   }
   bool open() const override { return open_ && !draining_; }
+  bool draining() const { return draining_; }
   // The code this side closed with, or the peer's, or 1006 (no close frame).
-  std::uint16_t final_code() {
+  std::uint16_t final_code() const {
     if (close_requested_) return close_code_;
-    auto peer = ws_.reason().code;
-    return peer != websocket::close_code::none ? static_cast<std::uint16_t>(peer) : 1006;
+    return peer_closed_ ? peer_code_ : ws::kAbnormal;
   }
 
   void send(Frame frame) override {
     if (!open_ || draining_) return;
-    if (queue_.size() >= max_frames_ || bytes_ + frame->size() > max_bytes_) {
+    if (queue_.size() >= limits_.max_frames || bytes_ + frame->size() > limits_.max_bytes) {
       // Too slow to read: close rather than buffer without bound; it recovers with `sync`.
       close(1013, "client too slow; reconnect and sync");
       return;
     }
     bytes_ += frame->size();
-    queue_.push_back(std::move(frame));
+    queue_.push_back(Out{std::move(frame), ws::Opcode::text});
     if (!writing_) write_front();
   }
 
@@ -83,16 +130,9 @@ class WsTransport final : public realtime::Transport,
     draining_ = false;
     close_requested_ = true;
     close_code_ = code;
-    close_reason_ = std::move(reason);
     clear();
-    if (writing_) {
-      close_pending_ = true;  // the write's completion closes
-      return;
-    }
-    finish_close();
+    send_close(ws::close_payload(code, reason));
   }
-
-  bool draining() const { return draining_; }
 
   void close_after_queued(std::uint16_t code, std::string reason) override {
     if (!open_ || draining_) return;
@@ -105,39 +145,186 @@ class WsTransport final : public realtime::Transport,
     drain_reason_ = std::move(reason);
   }
 
-  // The reader saw the socket end.
+  // The reader is done with the socket: nothing more is sent.
   void closed() {
     open_ = false;
     draining_ = false;
     clear();
   }
 
+  // Calls `h` once, with the next message or with the end of the socket.
+  void async_read(ReadHandler h) {
+    handler_ = std::move(h);
+    pump();
+  }
+
+  void keep_alive(std::chrono::steady_clock::time_point now) override {
+    if (ended_) return;
+    if (close_sent_) {
+      if (now >= close_deadline_) shut("close handshake timed out");
+      return;
+    }
+    if (heard_) {
+      heard_ = false;
+      ping_sent_ = false;
+      last_heard_ = now;
+      return;
+    }
+    auto silent = now - last_heard_;
+    if (silent >= limits_.idle_timeout) {
+      shut("idle timeout");
+    } else if (silent * 2 >= limits_.idle_timeout && !ping_sent_) {
+      ping_sent_ = true;
+      send_control(ws::Opcode::ping, "");
+    }
+  }
+
  private:
-  // Writes the queue's front; its completion writes the next. One write at a
-  // time: `writing_` is set from here to the completion.
+  struct Out {
+    Frame payload;
+    ws::Opcode op = ws::Opcode::text;
+  };
+
+  // Hands out what was read, or the end; otherwise reads on.
+  void pump() {
+    if (pumping_) return;  // a handler asked again from inside a delivery
+    pumping_ = true;
+    while (handler_) {
+      if (!inbox_.empty()) {
+        ReadResult r = std::move(inbox_.front());
+        inbox_.pop_front();
+        auto h = std::exchange(handler_, nullptr);
+        h(std::move(r));
+        continue;
+      }
+      if (ended_) {
+        auto h = std::exchange(handler_, nullptr);
+        h(ReadResult{true, false, end_reason_});
+      }
+      break;
+    }
+    pumping_ = false;
+    // Read while someone waits for a message, and after our close frame
+    // (for the peer's), until the peer's close or the end.
+    if ((handler_ || close_sent_) && !waiting_ && !ended_ && !reader_.done()) wait_readable();
+  }
+
+  void wait_readable() {
+    waiting_ = true;
+    socket_.async_wait(tcp::socket::wait_read,
+                       [self = shared_from_this()](beast::error_code ec) { self->on_readable(ec); });
+  }
+
+  void on_readable(beast::error_code ec) {
+    waiting_ = false;
+    if (ec) {
+      shut(ec == asio::error::operation_aborted ? "closed" : ec.message());
+      pump();
+      return;
+    }
+    // Bytes go through one buffer per thread; only a message cut by the end
+    // of a read stays with the socket (in the reader).
+    thread_local std::array<char, 16384> scratch;
+    std::vector<ws::Inbound> events;
+    // A few reads at most, then the readiness wait again: other sockets on
+    // this thread get their turn.
+    for (int round = 0; round < 4 && !ended_ && !reader_.done(); ++round) {
+      std::size_t n = socket_.read_some(asio::buffer(scratch), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+      if (ec) {
+        shut(ec == asio::error::eof ? "end of stream" : ec.message());
+        break;
+      }
+      heard_ = true;
+      reader_.feed(scratch.data(), n, events);
+      for (auto& e : events) handle(std::move(e));
+      events.clear();
+      if (n < scratch.size()) break;
+    }
+    pump();
+  }
+
+  void handle(ws::Inbound&& in) {
+    using Kind = ws::Inbound::Kind;
+    switch (in.kind) {
+      case Kind::message:
+        // After our close frame, the peer's messages are not read.
+        if (!close_sent_) inbox_.push_back(ReadResult{false, in.binary, std::move(in.payload)});
+        return;
+      case Kind::ping:
+        if (!close_sent_) send_control(ws::Opcode::pong, std::move(in.payload));
+        return;
+      case Kind::pong:
+        return;
+      case Kind::close:
+        peer_closed_ = true;
+        peer_code_ = in.code;
+        if (close_sent_) {
+          if (close_written_) shut("closed");  // otherwise when it is written
+          return;
+        }
+        // Answer with the peer's code, then close the TCP socket.
+        open_ = false;
+        draining_ = false;
+        clear();
+        send_close(in.code == ws::kNoStatus ? std::string() : ws::close_payload(in.code, ""));
+        return;
+      case Kind::error:
+        // Fail the connection: a close frame saying why, then the TCP socket.
+        shut_after_close_ = true;
+        if (close_sent_) {
+          if (close_written_) shut(std::move(in.payload));
+          return;
+        }
+        if (!open_) {
+          shut(std::move(in.payload));
+          return;
+        }
+        close(in.code, std::move(in.payload));
+        return;
+    }
+  }
+
+  void send_control(ws::Opcode op, std::string payload) {
+    queue_.push_back(Out{std::make_shared<const std::string>(std::move(payload)), op});
+    if (!writing_) write_front();
+  }
+
+  void send_close(std::string payload) {
+    close_sent_ = true;
+    close_deadline_ = std::chrono::steady_clock::now() + kCloseHandshake;
+    send_control(ws::Opcode::close, std::move(payload));
+  }
+
+  // Writes the queue's front; its completion writes the next.
   void write_front() {
+    if (ended_) return;
     writing_ = true;
-    Frame frame = queue_.front();  // kept alive by the handler, whatever the queue does
-    ws_.async_write(asio::buffer(*frame),
-                    [self = shared_from_this(), frame](beast::error_code ec, std::size_t) {
-                      self->written(ec);
-                    });
+    Out out = std::move(queue_.front());
+    queue_.pop_front();
+    if (out.op == ws::Opcode::text) bytes_ -= out.payload->size();
+    writing_close_ = out.op == ws::Opcode::close;
+    std::size_t n = ws::encode_header(out.op, out.payload->size(), header_);
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(header_, n),
+                                              asio::buffer(*out.payload)};
+    // The handler keeps the payload alive, whatever the queue does meanwhile.
+    asio::async_write(socket_, buffers,
+                      [self = shared_from_this(), frame = std::move(out.payload)](
+                          beast::error_code ec, std::size_t) { self->written(ec); });
   }
 
   void written(beast::error_code ec) {
     writing_ = false;
     if (ec) {
-      closed();
+      shut(ec == asio::error::operation_aborted ? "closed" : ec.message());
+      pump();
       return;
     }
-    if (close_pending_) {  // closed while the frame was going out
-      finish_close();
+    if (writing_close_) {
+      close_written_ = true;
+      if (peer_closed_ || shut_after_close_) shut("closed");
+      pump();  // reads on for the peer's close frame, or gives the end
       return;
-    }
-    if (!open_) return;
-    if (!queue_.empty()) {
-      bytes_ -= queue_.front()->size();
-      queue_.pop_front();
     }
     if (!queue_.empty()) {
       write_front();
@@ -152,48 +339,80 @@ class WsTransport final : public realtime::Transport,
     bytes_ = 0;
   }
 
-  void finish_close() {
-    close_pending_ = false;
-    websocket::close_reason cr(static_cast<websocket::close_code>(close_code_));
-    cr.reason = close_reason_;
-    ws_.async_close(cr, [self = shared_from_this()](beast::error_code) {});
+  // The TCP socket closes: pending waits and writes end with
+  // operation_aborted, the reader gets the end.
+  void shut(std::string why) {
+    if (ended_) return;
+    ended_ = true;
+    end_reason_ = std::move(why);
+    open_ = false;
+    draining_ = false;
+    clear();
+    st_->keep_alive[context_].remove(this);
+    beast::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    // Whatever was pending ends with operation_aborted and pumps; this
+    // covers a reader waiting with nothing pending.
+    asio::post(executor_, [self = shared_from_this()] { self->pump(); });
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  static constexpr std::chrono::seconds kCloseHandshake{5};
+
+  tcp::socket socket_;
   asio::any_io_executor executor_;
-  Fifo<Frame> queue_;
-  std::size_t bytes_ = 0;  // of the frames in queue_
-  std::size_t max_frames_;
-  std::size_t max_bytes_;
-  bool open_ = true;
-  bool writing_ = false;
-  bool close_pending_ = false;
-  bool close_requested_ = false;
-  bool draining_ = false;  // close_after_queued: closing once the queue is written
-  std::uint16_t drain_code_ = 1001;
+  std::shared_ptr<Server::State> st_;  // its keep-alive list
+  std::size_t context_;
+  Limits limits_;
+  ws::FrameReader reader_;
+  Fifo<ReadResult> inbox_;  // read, not yet asked for
+  ReadHandler handler_;
+  Fifo<Out> queue_;
+  std::size_t bytes_ = 0;  // of the text frames in queue_
+  std::uint8_t header_[10] = {};  // of the frame being written
+  std::chrono::steady_clock::time_point last_heard_;
+  std::chrono::steady_clock::time_point close_deadline_;
+  std::string end_reason_;
   std::string drain_reason_;
+  std::uint16_t drain_code_ = 1001;
   std::uint16_t close_code_ = 1000;
-  std::string close_reason_;
+  std::uint16_t peer_code_ = ws::kNoStatus;
+  bool open_ = true;
+  bool draining_ = false;  // close_after_queued: closing once the queue is written
+  bool writing_ = false;
+  bool writing_close_ = false;
+  bool waiting_ = false;
+  bool pumping_ = false;
+  bool heard_ = false;      // bytes arrived since the last keep-alive sweep
+  bool ping_sent_ = false;  // since the peer was last heard
+  bool close_requested_ = false;
+  bool close_sent_ = false;
+  bool close_written_ = false;
+  bool shut_after_close_ = false;  // failing: no wait for the peer's close
+  bool peer_closed_ = false;
+  bool ended_ = false;
 };
 
-// Reads one frame with a deadline; empty on timeout or error.
+// Reads one message with a deadline; empty on timeout or end.
 asio::awaitable<std::optional<std::string>> read_auth_frame(std::shared_ptr<WsTransport> t,
                                                             std::chrono::milliseconds limit) {
-  asio::steady_timer deadline(t->executor(), limit);
-  // Shared, not a reference into this frame: the handler may run after we return.
-  auto expired = std::make_shared<bool>(false);
-  deadline.async_wait([t, expired](const beast::error_code& ec) {
-    if (!ec) {
-      *expired = true;
-      t->close(1008, "authenticate within the time limit");
-    }
+  // Shared with the read handler, which may run after we return.
+  auto deadline = std::make_shared<asio::steady_timer>(t->executor(), limit);
+  auto result = std::make_shared<std::optional<ReadResult>>();
+  t->async_read([deadline, result](ReadResult r) {
+    *result = std::move(r);
+    deadline->cancel();
   });
-  beast::flat_buffer buffer;
-  beast::error_code ec;
-  co_await t->ws().async_read(buffer, asio::redirect_error(asio::use_awaitable, ec));
-  deadline.cancel();
-  if (ec || *expired) co_return std::nullopt;
-  co_return beast::buffers_to_string(buffer.data());
+  if (!*result) {
+    beast::error_code ec;
+    co_await deadline->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (!*result) {
+    t->close(1008, "authenticate within the time limit");
+    co_return std::nullopt;
+  }
+  if ((*result)->ended) co_return std::nullopt;
+  co_return std::move((*result)->payload);
 }
 
 // Answers an upgrade request with a plain HTTP refusal and closes.
@@ -223,7 +442,7 @@ void count_close(WebSocketGateway& gw, WsTransport& t) {
 // socket is already over (refused, not authenticated, failed).
 asio::awaitable<std::shared_ptr<LiveSocket>> open_websocket(
     std::shared_ptr<Server::State> st, std::shared_ptr<Connection> conn,
-    bhttp::request<bhttp::string_body> req, std::string remote) {
+    bhttp::request<bhttp::string_body> req, std::string remote, std::size_t context) {
   WebSocketGateway& gw = *st->gateway;
   beast::error_code ec;
   conn->idle = false;
@@ -274,24 +493,29 @@ asio::awaitable<std::shared_ptr<LiveSocket>> open_websocket(
     token_hash = domain::hash_token(token);
   }
 
-  conn->stream.expires_never();  // the WebSocket keeps its own timers
+  conn->stream.expires_never();  // the WebSocket keeps its own deadlines
   // A fixed kernel send buffer: bounds memory per socket, and lets a client that
   // stops reading show up in our own queue instead of in megabytes of kernel buffers.
   conn->stream.socket().set_option(asio::socket_base::send_buffer_size(256 * 1024), ec);
-  auto transport = std::make_shared<WsTransport>(std::move(conn->stream), gw.max_queued_frames,
-                                                 gw.max_queued_bytes);
-  conn.reset();  // its stream now lives in the transport
-  auto& ws = transport->ws();
-  websocket::stream_base::timeout timeouts{};
-  timeouts.handshake_timeout = std::chrono::seconds(10);
-  timeouts.idle_timeout = gw.idle_timeout;
-  timeouts.keep_alive_pings = true;
-  ws.set_option(timeouts);
-  ws.read_message_max(gw.max_frame_bytes);
-  ws.set_option(websocket::stream_base::decorator(
-      [](websocket::response_type& res) { res.set(bhttp::field::server, "chatd"); }));
-  co_await ws.async_accept(req, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return nullptr;
+  std::shared_ptr<WsTransport> transport;
+  {
+    // Beast answers the upgrade (and checks it); the frames are ours after it.
+    websocket::stream<beast::tcp_stream> ws(std::move(conn->stream));
+    conn.reset();  // its stream now lives in the handshake
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = std::chrono::seconds(10);
+    timeouts.idle_timeout = websocket::stream_base::none();
+    timeouts.keep_alive_pings = false;
+    ws.set_option(timeouts);
+    ws.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(bhttp::field::server, "chatd"); }));
+    co_await ws.async_accept(req, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return nullptr;
+    WsTransport::Limits limits{gw.max_queued_frames, gw.max_queued_bytes, gw.max_frame_bytes,
+                               gw.idle_timeout};
+    transport = std::make_shared<WsTransport>(ws.next_layer().release_socket(), st, context,
+                                              limits);
+  }
   // Every accepted socket is counted once, by its close code, on each path
   // that ends it from here on.
 
@@ -342,8 +566,8 @@ asio::awaitable<std::shared_ptr<LiveSocket>> open_websocket(
 
 // Reads the client's frames until the socket ends, then detaches it and
 // untracks the connection. A chain of completion handlers, not a coroutine:
-// an idle socket holds only this object, its read buffer and the read
-// operation Beast keeps pending (docs/performance.md, memory per socket).
+// an idle socket holds only this object and its transport
+// (docs/performance.md, memory per socket).
 struct LiveSocket : std::enable_shared_from_this<LiveSocket> {
   LiveSocket(std::shared_ptr<WsTransport> t, std::shared_ptr<realtime::ClientSession> c,
              model::UserId u, std::string r)
@@ -355,22 +579,14 @@ struct LiveSocket : std::enable_shared_from_this<LiveSocket> {
   std::shared_ptr<realtime::ClientSession> client;
   model::UserId user = 0;
   std::string remote;
-  beast::flat_buffer buffer;
 
   void read_next() {
-    buffer.clear();
-    // A large frame must not pin its buffer to an idle socket.
-    if (buffer.capacity() > 8192) buffer.shrink_to_fit();
-    transport->ws().async_read(buffer, [self = shared_from_this()](beast::error_code ec,
-                                                                   std::size_t) {
-      self->on_read(ec);
-    });
+    transport->async_read([self = shared_from_this()](ReadResult r) { self->on_read(std::move(r)); });
   }
 
-  void on_read(beast::error_code ec) {
-    if (ec) {
-      if (ec == websocket::error::message_too_big) transport->close(1009, "frame too large");
-      end(ec);
+  void on_read(ReadResult r) {
+    if (r.ended) {
+      end(r.payload);
       return;
     }
     if (!transport->open()) {
@@ -380,26 +596,26 @@ struct LiveSocket : std::enable_shared_from_this<LiveSocket> {
         read_next();
         return;
       }
-      end(ec);
+      end("closed");
       return;
     }
-    if (transport->ws().got_binary()) {
+    if (r.binary) {
       transport->close(1003, "text frames of JSON only");
-      end(ec);
+      end("binary frame");
       return;
     }
     try {
-      client->on_frame(beast::buffers_to_string(buffer.data()));
+      client->on_frame(r.payload);
     } catch (const std::exception& e) {  // never out of a completion handler
       spdlog::error("ws user {}: frame failed: {}", user, e.what());
       transport->close(1011, "internal error");
-      end(ec);
+      end("internal error");
       return;
     }
     read_next();
   }
 
-  void end(beast::error_code ec) {
+  void end(const std::string& why) {
     WebSocketGateway& gw = *st->gateway;
     transport->closed();
     gw.hub.detach(client.get());
@@ -408,7 +624,7 @@ struct LiveSocket : std::enable_shared_from_this<LiveSocket> {
               {{"user", user},
                {"remote", remote},
                {"code", static_cast<int>(transport->final_code())},
-               {"reason", ec.message()}});
+               {"reason", why}});
     st->untrack(id);
   }
 };
@@ -417,7 +633,7 @@ struct LiveSocket : std::enable_shared_from_this<LiveSocket> {
 
 void start_websocket(std::shared_ptr<Server::State> st, std::shared_ptr<Connection> conn,
                      bhttp::request<bhttp::string_body> req, std::string remote,
-                     std::uint64_t id) {
+                     std::uint64_t id, std::size_t context) {
   auto ex = conn->stream.get_executor();
   auto untrack_on_failure = [st, id](std::exception_ptr e) {
     if (!e) return false;
@@ -432,7 +648,7 @@ void start_websocket(std::shared_ptr<Server::State> st, std::shared_ptr<Connecti
     return true;
   };
   asio::co_spawn(
-      ex, open_websocket(st, std::move(conn), std::move(req), std::move(remote)),
+      ex, open_websocket(st, std::move(conn), std::move(req), std::move(remote), context),
       [st, id, untrack_on_failure](std::exception_ptr e, std::shared_ptr<LiveSocket> live) {
         if (untrack_on_failure(e)) return;
         if (!live) {
