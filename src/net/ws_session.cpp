@@ -206,7 +206,9 @@ class WsTransport final : public realtime::Transport,
     pumping_ = false;
     // Read while someone waits for a message, and after our close frame
     // (for the peer's), until the peer's close or the end.
-    if ((handler_ || close_sent_) && !waiting_ && !ended_ && !reader_.done()) wait_readable();
+    if ((handler_ || close_sent_) && !waiting_ && !ended_ && (!reader_.done() || lingering_)) {
+      wait_readable();
+    }
   }
 
   void wait_readable() {
@@ -228,14 +230,15 @@ class WsTransport final : public realtime::Transport,
     std::vector<ws::Inbound> events;
     // A few reads at most, then the readiness wait again: other sockets on
     // this thread get their turn.
-    for (int round = 0; round < 4 && !ended_ && !reader_.done(); ++round) {
+    for (int round = 0; round < 4 && !ended_ && (!reader_.done() || lingering_); ++round) {
       std::size_t n = socket_.read_some(asio::buffer(scratch), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) break;
       if (ec) {
-        shut(ec == asio::error::eof ? "end of stream" : ec.message());
+        shut(ec == asio::error::eof ? (lingering_ ? why_failed_ : "end of stream") : ec.message());
         break;
       }
       heard_ = true;
+      if (lingering_) continue;  // failed: what the peer still sends is dropped
       reader_.feed(scratch.data(), n, events);
       for (auto& e : events) handle(std::move(e));
       events.clear();
@@ -252,7 +255,12 @@ class WsTransport final : public realtime::Transport,
         if (!close_sent_) inbox_.push_back(ReadResult{false, in.binary, std::move(in.payload)});
         return;
       case Kind::ping:
-        if (!close_sent_) send_control(ws::Opcode::pong, std::move(in.payload));
+        // One pong waits at most, for the latest ping (RFC 6455 5.5.3): a
+        // client sending pings without reading cannot grow the queue.
+        if (!close_sent_) {
+          pending_pong_ = std::make_shared<const std::string>(std::move(in.payload));
+          if (!writing_) write_front();
+        }
         return;
       case Kind::pong:
         return;
@@ -270,10 +278,12 @@ class WsTransport final : public realtime::Transport,
         send_close(in.code == ws::kNoStatus ? std::string() : ws::close_payload(in.code, ""));
         return;
       case Kind::error:
-        // Fail the connection: a close frame saying why, then the TCP socket.
-        shut_after_close_ = true;
+        // Fail the connection: a close frame saying why, then no more
+        // reading of what the peer sends until it closes (linger()).
+        fail_after_close_ = true;
+        why_failed_ = in.payload;
         if (close_sent_) {
-          if (close_written_) shut(std::move(in.payload));
+          if (close_written_) linger();
           return;
         }
         if (!open_) {
@@ -296,12 +306,18 @@ class WsTransport final : public realtime::Transport,
     send_control(ws::Opcode::close, std::move(payload));
   }
 
-  // Writes the queue's front; its completion writes the next.
+  // Writes a waiting pong, or else the queue's front; its completion writes the next.
   void write_front() {
     if (ended_) return;
     writing_ = true;
-    Out out = std::move(queue_.front());
-    queue_.pop_front();
+    Out out;
+    if (pending_pong_) {
+      out = Out{std::move(pending_pong_), ws::Opcode::pong};
+      pending_pong_.reset();
+    } else {
+      out = std::move(queue_.front());
+      queue_.pop_front();
+    }
     if (out.op == ws::Opcode::text) bytes_ -= out.payload->size();
     writing_close_ = out.op == ws::Opcode::close;
     std::size_t n = ws::encode_header(out.op, out.payload->size(), header_);
@@ -322,11 +338,15 @@ class WsTransport final : public realtime::Transport,
     }
     if (writing_close_) {
       close_written_ = true;
-      if (peer_closed_ || shut_after_close_) shut("closed");
+      if (peer_closed_) {
+        shut("closed");
+      } else if (fail_after_close_) {
+        linger();
+      }
       pump();  // reads on for the peer's close frame, or gives the end
       return;
     }
-    if (!queue_.empty()) {
+    if (!queue_.empty() || pending_pong_) {
       write_front();
     } else if (draining_) {
       draining_ = false;
@@ -337,6 +357,17 @@ class WsTransport final : public realtime::Transport,
   void clear() {
     queue_.clear();
     bytes_ = 0;
+    pending_pong_.reset();
+  }
+
+  // After failing: our close frame is out, our side of the TCP connection is
+  // shut, and what the peer still sends is read and dropped until it closes
+  // (or the close deadline). Closing at once, with its bytes unread, would
+  // make the kernel answer with a reset that can destroy the close frame.
+  void linger() {
+    lingering_ = true;
+    beast::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
   }
 
   // The TCP socket closes: pending waits and writes end with
@@ -368,11 +399,13 @@ class WsTransport final : public realtime::Transport,
   Fifo<ReadResult> inbox_;  // read, not yet asked for
   ReadHandler handler_;
   Fifo<Out> queue_;
+  Frame pending_pong_;     // the answer to the latest ping, written first
   std::size_t bytes_ = 0;  // of the text frames in queue_
   std::uint8_t header_[10] = {};  // of the frame being written
   std::chrono::steady_clock::time_point last_heard_;
   std::chrono::steady_clock::time_point close_deadline_;
   std::string end_reason_;
+  std::string why_failed_;
   std::string drain_reason_;
   std::uint16_t drain_code_ = 1001;
   std::uint16_t close_code_ = 1000;
@@ -388,7 +421,8 @@ class WsTransport final : public realtime::Transport,
   bool close_requested_ = false;
   bool close_sent_ = false;
   bool close_written_ = false;
-  bool shut_after_close_ = false;  // failing: no wait for the peer's close
+  bool fail_after_close_ = false;  // failing: linger() once the close frame is out
+  bool lingering_ = false;
   bool peer_closed_ = false;
   bool ended_ = false;
 };

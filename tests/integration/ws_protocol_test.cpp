@@ -38,7 +38,7 @@ class RawWs {
     a.sin_port = htons(port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return;
-    write("GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+    (void)write("GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
           "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
           "Authorization: Bearer " + token + "\r\n\r\n");
     // The 101 and its headers, then frames.
@@ -54,13 +54,15 @@ class RawWs {
   }
   bool upgraded() const { return upgraded_; }
 
-  void write(const std::string& bytes) {
+  // False when the connection failed (reset) before every byte was sent.
+  bool write(const std::string& bytes) {
     std::size_t at = 0;
     while (at < bytes.size()) {
       auto n = ::send(fd_, bytes.data() + at, bytes.size() - at, MSG_NOSIGNAL);
-      if (n <= 0) return;
+      if (n <= 0) return false;
       at += static_cast<std::size_t>(n);
     }
+    return true;
   }
   // A client frame: masked unless told otherwise.
   void frame(std::uint8_t first, const std::string& payload, bool masked = true) {
@@ -78,7 +80,7 @@ class RawWs {
     for (std::size_t i = 0; i < payload.size(); ++i) {
       out.push_back(static_cast<char>(payload[i] ^ (masked ? key[i & 3] : 0)));
     }
-    write(out);
+    (void)write(out);
   }
   // The server's next frame; nullopt on timeout or end of stream.
   std::optional<WireFrame> next(std::chrono::milliseconds timeout = 5s) {
@@ -224,13 +226,64 @@ TEST_F(WsProtocol, ProtocolErrorsCloseWithTheirCodeAndOthersGoOn) {
   EXPECT_EQ(Json::parse(answer->payload)["id"], 2);
 }
 
+TEST_F(WsProtocol, PingsFasterThanTheyAreReadGetOnePongForTheLatest) {
+  auto a = user("wird");
+  RawWs ws(server_->port(), a.token);
+  ASSERT_TRUE(ws.upgraded());
+  // 200 pings in one write: the server reads them together and keeps one
+  // pong waiting, for the latest, instead of queueing 200.
+  std::string burst;
+  for (int i = 0; i < 200; ++i) {
+    std::string p = std::to_string(i);
+    burst += static_cast<char>(kFin | kPing);
+    burst += static_cast<char>(0x80 | p.size());
+    burst += std::string("\0\0\0\0", 4);  // a zero mask
+    burst += p;
+  }
+  ASSERT_TRUE(ws.write(burst));
+  ws.frame(kFin | kText, R"({"type":"ping","id":4})");
+  int pongs = 0;
+  std::string last;
+  for (;;) {
+    auto f = ws.next();
+    ASSERT_TRUE(f) << "the application pong arrives";
+    if (f->opcode == kPong) {
+      ++pongs;
+      last = f->payload;
+    } else if (f->opcode == kText && Json::parse(f->payload).value("type", "") == "pong") {
+      break;
+    }
+  }
+  EXPECT_EQ(last, "199") << "the latest ping is answered";
+  EXPECT_LT(pongs, 200) << "pongs waiting are replaced, not queued";
+}
+
+TEST_F(WsProtocol, AFrameFarOverTheLimitGetsItsCloseFrameNotAReset) {
+  auto a = user("wire");
+  RawWs ws(server_->port(), a.token);
+  ASSERT_TRUE(ws.upgraded());
+  // 16 MiB claimed and sent (more than the kernel buffers between the two
+  // ends hold): the server fails at the header, with most of the
+  // bytes still on their way; it reads them away instead of resetting.
+  std::string big(16 << 20, 'x');
+  std::string header = {static_cast<char>(kFin | kText), static_cast<char>(0x80 | 127)};
+  for (int i = 7; i >= 0; --i) header += static_cast<char>((big.size() >> (8 * i)) & 0xFF);
+  header += std::string("\0\0\0\0", 4);
+  // Closing at once would reset the connection under the client's write.
+  EXPECT_TRUE(ws.write(header + big)) << "the server reads away what the client still sends";
+  auto close = ws.next_of(kClose);
+  ASSERT_TRUE(close) << "the close frame arrives";
+  EXPECT_EQ(close_code(*close), 1009);
+}
+
 TEST_F(WsProtocol, ASilentPeerIsPingedThenClosedAtTheIdleTimeoutWhileOneThatAnswersStays) {
   auto a = user("wirc");
+  // Before the upgrade: the server's clock for this socket starts after it.
+  auto start = std::chrono::steady_clock::now();
   RawWs silent(server_->port(), a.token);
   RawWs answering(server_->port(), a.token);
   ASSERT_TRUE(silent.upgraded());
   ASSERT_TRUE(answering.upgraded());
-  auto start = std::chrono::steady_clock::now();
   // One client answers every ping it gets, from the start, for 5 s.
   std::thread answerer([&] {
     while (std::chrono::steady_clock::now() < start + 5s) {
