@@ -18,8 +18,14 @@ void Metrics::observe_request(std::string_view route, std::string_view method, i
   }
   method = label;
   std::lock_guard lock(mu_);
-  ++requests_[{std::string(route), std::string(method), status}];
-  auto& h = latency_[std::string(route)];
+  auto r = requests_.find(std::tuple<std::string_view, std::string_view, int>(route, method, status));
+  if (r == requests_.end()) {
+    r = requests_.emplace(std::tuple<std::string, std::string, int>(route, method, status), 0).first;
+  }
+  ++r->second;
+  auto l = latency_.find(route);
+  if (l == latency_.end()) l = latency_.emplace(std::string(route), Histogram{}).first;
+  auto& h = l->second;
   for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
     if (seconds <= kLatencyBuckets[i]) ++h.buckets[i];
   }

@@ -41,10 +41,15 @@ std::string request_id_for(const Request& request) {
   thread_local std::uint64_t prefix = std::random_device{}() ^
                                       (static_cast<std::uint64_t>(std::random_device{}()) << 32);
   thread_local std::uint64_t counter = 0;
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%016llx%08llx", static_cast<unsigned long long>(prefix),
-                static_cast<unsigned long long>(++counter & 0xffffffffULL));
-  return buf;
+  // 16 hex digits of the prefix, 8 of the counter (no snprintf: it showed
+  // in /healthz profiles).
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(24, '0');
+  std::uint64_t p = prefix;
+  for (int i = 15; i >= 0; --i, p >>= 4) id[static_cast<std::size_t>(i)] = kHex[p & 0xF];
+  std::uint64_t c = ++counter & 0xffffffffULL;
+  for (int i = 23; i >= 16; --i, c >>= 4) id[static_cast<std::size_t>(i)] = kHex[c & 0xF];
+  return id;
 }
 
 Task<Response> Dispatcher::invoke(std::size_t route, Request request, PathParams params) {

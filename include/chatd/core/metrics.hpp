@@ -67,8 +67,10 @@ class Metrics {
   };
 
   mutable std::mutex mu_;
-  std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
-  std::map<std::string, Histogram> latency_;
+  // Transparent comparators: a request's series is found by string_view,
+  // with no allocation (the strings are made once, for a new series).
+  std::map<std::tuple<std::string, std::string, int>, std::uint64_t, std::less<>> requests_;
+  std::map<std::string, Histogram, std::less<>> latency_;
   std::map<std::pair<std::string, std::string>, Counter> counters_;  // (name, labels)
   std::map<std::string, std::pair<std::string, std::string>> infos_;  // name -> (help, labels)
   std::map<std::string, Gauge> gauges_;
