@@ -294,6 +294,9 @@ int serve(const Config& config) {
                 [&db] { return static_cast<double>(db.waiting()); });
   metrics.gauge("chatd_http_connections", "Open HTTP connections.",
                 [&server] { return static_cast<double>(server.open_connections()); });
+  metrics.gauge("chatd_websocket_sockets",
+                "WebSocket TCP sockets open after their upgrade, closing handshakes included.",
+                [&server] { return static_cast<double>(server.open_websockets()); });
   metrics.gauge("chatd_http_requests_in_flight", "HTTP requests being handled.",
                 [&server] { return static_cast<double>(server.requests_in_flight()); });
 

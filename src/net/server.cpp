@@ -35,49 +35,14 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 
-void DeadlineList::add(Connection* c) {
-  c->deadline_slot = conns_.size();
-  conns_.push_back(c);
-}
-
-void DeadlineList::remove(Connection* c) {
-  std::size_t i = c->deadline_slot;
-  if (i >= conns_.size() || conns_[i] != c) return;
-  conns_[i] = conns_.back();
-  conns_[i]->deadline_slot = i;
-  conns_.pop_back();
-}
-
 void DeadlineList::expire(std::chrono::steady_clock::time_point now) {
-  for (Connection* c : conns_) {
+  conns_.for_each([now](Connection* c) {
     if (c->deadline <= now) {
       c->disarm();
       beast::error_code ec;
       c->stream.socket().cancel(ec);
     }
-  }
-}
-
-void KeepAliveList::add(Member* m) {
-  m->keep_alive_slot = members_.size();
-  members_.push_back(m);
-}
-
-void KeepAliveList::remove(Member* m) {
-  std::size_t i = m->keep_alive_slot;
-  if (i >= members_.size() || members_[i] != m) return;
-  members_[i] = members_.back();
-  members_[i]->keep_alive_slot = i;
-  members_.pop_back();
-}
-
-void KeepAliveList::sweep(std::chrono::steady_clock::time_point now) {
-  for (std::size_t i = 0; i < members_.size();) {
-    Member* m = members_[i];
-    m->keep_alive(now);
-    // A member that left moved the last one into its slot: look at it next.
-    if (i < members_.size() && members_[i] == m) ++i;
-  }
+  });
 }
 
 void configure(RequestParser& parser, const ServerOptions& opt) {
@@ -446,5 +411,7 @@ std::size_t Server::open_connections() const {
 }
 
 std::size_t Server::requests_in_flight() const { return state_->in_flight.load(); }
+
+std::size_t Server::open_websockets() const { return state_->open_websockets.load(); }
 
 }  // namespace chatd::net

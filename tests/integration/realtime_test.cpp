@@ -274,13 +274,16 @@ TEST_F(Realtime, ChurnedReconnectsNeverSilenceAConversationNorRepeatAnEvent) {
             kReceivers);
   finals.clear();
   auto until = Clock::now() + 5s;
-  double left = -1;
+  double left = -1, sockets = -1;
   while (Clock::now() < until) {
     left = metric(m1, "chatd_websocket_connections") + metric(m2, "chatd_websocket_connections");
-    if (left == 0) break;
+    // And every TCP socket leaves its thread's keep-alive list.
+    sockets = metric(m1, "chatd_websocket_sockets") + metric(m2, "chatd_websocket_sockets");
+    if (left == 0 && sockets == 0) break;
     std::this_thread::sleep_for(50ms);
   }
   EXPECT_EQ(left, 0);
+  EXPECT_EQ(sockets, 0);
 }
 
 // ------------------------------------------------------- once per connection

@@ -64,6 +64,8 @@ class Server {
 
   std::size_t open_connections() const;
   std::size_t requests_in_flight() const;
+  // WebSocket TCP sockets open after their upgrade (in a keep-alive list).
+  std::size_t open_websockets() const;
 
   struct State;
 
