@@ -1,10 +1,13 @@
 # Shared by bench/run.sh and bench/capacity.sh (sourced, from the repository root).
 
-# A TCP port nothing listens on, from 20000-49999.
+# A TCP port nothing listens on, from 20000-31999:
+# Below Linux's ephemeral range (32768 up): an outgoing connection's
+# TIME_WAIT on a port there makes a later listen on it fail (PostgreSQL's
+# bind got EADDRINUSE from a test client's closed connection).
 free_port() {
   local p
   while :; do
-    p=$((20000 + RANDOM % 30000))
+    p=$((20000 + RANDOM % 12000))
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
 }

@@ -34,7 +34,7 @@ trap cleanup EXIT
 
 scripts/pg.sh init "$pgdir/data" 0
 for attempt in 1 2 3 4 5; do
-  port=$((20000 + RANDOM % 30000))
+  port=$((20000 + RANDOM % 12000))  # below the ephemeral range (bench/lib.sh)
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue  # taken
   scripts/pg.sh start "$pgdir/data" "$port" && break
   [ "$attempt" -eq 5 ] && { echo "test.sh: could not start PostgreSQL" >&2; exit 1; }
