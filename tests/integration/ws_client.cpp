@@ -1,5 +1,6 @@
 #include "ws_client.hpp"
 
+#include <deque>
 #include <utility>
 
 #include <boost/asio/connect.hpp>
@@ -18,6 +19,7 @@ struct WsClient::Impl {
   asio::io_context ioc;
   websocket::stream<beast::tcp_stream> ws{ioc};
   beast::flat_buffer buffer;
+  std::deque<Json> stash;  // frames read while waiting for the ready pong
   bool reading = false;  // an async_read is pending
   bool done = false;
   beast::error_code result;
@@ -41,6 +43,25 @@ WsClient::WsClient(std::uint16_t port, const std::string& token, int receive_buf
   handshake_ok_ = !ec;
   // (A refusal's status is checked over plain HTTP: Beast 1.74 leaves `res` empty.)
   ws.read_message_max(16 << 20);
+  // The server reads a socket's frames only once its session has started:
+  // a ping's answer proves it, so that what a test commits next reaches the
+  // socket live (the upgrade's 101 comes before the session's start).
+  if (handshake_ok_ && !token.empty()) {
+    send({{"type", "ping"}, {"id", "ws-client-ready"}});
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      auto f = read_wire(left);
+      if (!f) break;
+      if (f->is_object() && f->value("type", "") == "pong" &&
+          f->value("id", Json()) == "ws-client-ready") {
+        break;
+      }
+      impl_->stash.push_back(std::move(*f));
+    }
+  }
 }
 
 WsClient::~WsClient() {
@@ -67,6 +88,15 @@ void WsClient::send_binary(const std::string& bytes) {
 }
 
 std::optional<Json> WsClient::read(std::chrono::milliseconds timeout) {
+  if (!impl_->stash.empty()) {
+    Json j = std::move(impl_->stash.front());
+    impl_->stash.pop_front();
+    return j;
+  }
+  return read_wire(timeout);
+}
+
+std::optional<Json> WsClient::read_wire(std::chrono::milliseconds timeout) {
   if (closed_) return std::nullopt;
   auto& im = *impl_;
   // A read that timed out stays pending: the next call waits for the same

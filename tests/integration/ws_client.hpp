@@ -14,8 +14,9 @@ namespace chatd::test {
 
 class WsClient {
  public:
-  // Connects and upgrades; with a token, authenticates by header; with an
-  // origin, sends it as a browser would. receive_buffer > 0 shrinks the
+  // Connects and upgrades; with a token, authenticates by header and waits
+  // for the session to have started (a ping's pong; frames before it are
+  // kept for read); with an origin, sends it as a browser would. receive_buffer > 0 shrinks the
   // socket's receive buffer before connecting.
   WsClient(std::uint16_t port, const std::string& token = "", int receive_buffer = 0,
            const std::string& origin = "");
@@ -38,6 +39,7 @@ class WsClient {
   int close_code() const { return close_code_; }
 
  private:
+  std::optional<Json> read_wire(std::chrono::milliseconds timeout);
   struct Impl;
   std::unique_ptr<Impl> impl_;
   bool handshake_ok_ = false;
