@@ -136,16 +136,6 @@ int serve(const Config& config) {
   // request in a profile). The first context also runs the acceptor, signals
   // and timers.
   std::vector<std::unique_ptr<boost::asio::io_context>> io;
-  // Destroyed last to first, after everything declared below: an operation
-  // still pending on a context (a socket's, holding the server's state) is
-  // released while that context goes, and the state's acceptor lives on the
-  // first context, which must still be there (ASan: heap-use-after-free).
-  struct ReverseTeardown {
-    std::vector<std::unique_ptr<boost::asio::io_context>>& io;
-    ~ReverseTeardown() {
-      while (!io.empty()) io.pop_back();
-    }
-  } reverse_teardown{io};
   for (int i = 0; i < config.threads; ++i) io.push_back(std::make_unique<boost::asio::io_context>(1));
   boost::asio::io_context& ioc = *io.front();
   std::vector<boost::asio::io_context*> io_ptrs;
