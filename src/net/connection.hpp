@@ -12,6 +12,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <chrono>
 #include <unordered_map>
 #include <vector>
@@ -131,7 +132,7 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
   State(boost::asio::io_context& io, ServerOptions opt, http::Dispatcher& d, WebSocketGateway* g,
         std::vector<boost::asio::io_context*> ctxs)
       : ioc(io), contexts(std::move(ctxs)), options(std::move(opt)), dispatcher(d), gateway(g),
-        acceptor(boost::asio::make_strand(io)) {
+        acceptor(std::in_place, boost::asio::make_strand(io)) {
     if (contexts.empty()) contexts.push_back(&ioc);
   }
   // The index in `contexts` of the next accepted connection's context.
@@ -143,7 +144,10 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
   ServerOptions options;
   http::Dispatcher& dispatcher;
   WebSocketGateway* gateway;
-  boost::asio::ip::tcp::acceptor acceptor;
+  // Reset by ~Server, while every IO context still exists: the state itself
+  // may outlive them, held by an operation released while a context is
+  // destroyed, and must then hold no I/O object of its own.
+  std::optional<boost::asio::ip::tcp::acceptor> acceptor;
   // One per context, each touched only on its context's thread.
   std::vector<DeadlineList> deadlines{contexts.empty() ? 1 : contexts.size()};
   std::atomic<std::size_t> open_websockets{0};

@@ -322,13 +322,13 @@ asio::awaitable<void> accept_loop(std::shared_ptr<Server::State> st) {
   for (;;) {
     beast::error_code ec;
     std::size_t context = st->next_context();
-    tcp::socket socket = co_await st->acceptor.async_accept(
+    tcp::socket socket = co_await st->acceptor->async_accept(
         *st->contexts[context], asio::redirect_error(asio::use_awaitable, ec));
     if (st->stopping || ec == asio::error::operation_aborted) co_return;
     if (ec) {
       // Out of descriptors or a transient error: back off instead of spinning.
       spdlog::warn("accept failed: {}", ec.message());
-      asio::steady_timer pause(st->acceptor.get_executor(), std::chrono::milliseconds(50));
+      asio::steady_timer pause(st->acceptor->get_executor(), std::chrono::milliseconds(50));
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
@@ -365,18 +365,24 @@ Server::Server(asio::io_context& ioc, ServerOptions options, http::Dispatcher& d
     : state_(std::make_shared<State>(ioc, std::move(options), dispatcher, gateway,
                                      std::move(connection_contexts))) {}
 
-Server::~Server() = default;
+// The IO contexts are destroyed after the server (application.cpp), in
+// order; an operation pending on one may hold the state and release it as
+// that context goes, after the acceptor's own context is gone (ASan:
+// heap-use-after-free). So the acceptor goes here, with every context alive.
+Server::~Server() {
+  if (state_) state_->acceptor.reset();
+}
 
 std::uint16_t Server::start() {
   auto& st = *state_;
   auto address = asio::ip::make_address(st.options.host);
   tcp::endpoint endpoint(address, st.options.port);
-  st.acceptor.open(endpoint.protocol());
-  st.acceptor.set_option(asio::socket_base::reuse_address(true));
-  st.acceptor.bind(endpoint);
-  st.acceptor.listen(asio::socket_base::max_listen_connections);
-  auto port = st.acceptor.local_endpoint().port();
-  asio::co_spawn(st.acceptor.get_executor(), accept_loop(state_), asio::detached);
+  st.acceptor->open(endpoint.protocol());
+  st.acceptor->set_option(asio::socket_base::reuse_address(true));
+  st.acceptor->bind(endpoint);
+  st.acceptor->listen(asio::socket_base::max_listen_connections);
+  auto port = st.acceptor->local_endpoint().port();
+  asio::co_spawn(st.acceptor->get_executor(), accept_loop(state_), asio::detached);
   // A deadline (or a WebSocket keep-alive) is enforced within an eighth of
   // the shortest timeout.
   auto shortest = std::min({st.options.idle_timeout, st.options.read_timeout, st.options.write_timeout});
@@ -391,9 +397,9 @@ std::uint16_t Server::start() {
 void Server::begin_shutdown() {
   auto st = state_;
   st->stopping = true;
-  asio::post(st->acceptor.get_executor(), [st] {
+  asio::post(st->acceptor->get_executor(), [st] {
     beast::error_code ec;
-    st->acceptor.close(ec);
+    if (st->acceptor) st->acceptor->close(ec);
   });
   std::lock_guard lock(st->mu);
   for (auto& [id, weak] : st->connections) {
