@@ -18,9 +18,9 @@ void Metrics::observe_request(std::string_view route, std::string_view method, i
   }
   method = label;
   std::lock_guard lock(mu_);
-  auto r = requests_.find(std::tuple<std::string_view, std::string_view, int>(route, method, status));
+  auto r = requests_.find(RequestView(route, method, status));
   if (r == requests_.end()) {
-    r = requests_.emplace(std::tuple<std::string, std::string, int>(route, method, status), 0).first;
+    r = requests_.emplace(RequestKey(route, method, status), 0).first;
   }
   ++r->second;
   auto l = latency_.find(route);

@@ -69,7 +69,22 @@ class Metrics {
   mutable std::mutex mu_;
   // Transparent comparators: a request's series is found by string_view,
   // with no allocation (the strings are made once, for a new series).
-  std::map<std::tuple<std::string, std::string, int>, std::uint64_t, std::less<>> requests_;
+  using RequestKey = std::tuple<std::string, std::string, int>;
+  using RequestView = std::tuple<std::string_view, std::string_view, int>;
+  // Compares keys and views as views (a tuple of strings against a tuple of
+  // views does not compile with clang's std::less<>).
+  struct RequestLess {
+    using is_transparent = void;
+    static RequestView view(const RequestKey& k) {
+      return {std::get<0>(k), std::get<1>(k), std::get<2>(k)};
+    }
+    static RequestView view(const RequestView& v) { return v; }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return view(a) < view(b);
+    }
+  };
+  std::map<RequestKey, std::uint64_t, RequestLess> requests_;
   std::map<std::string, Histogram, std::less<>> latency_;
   std::map<std::pair<std::string, std::string>, Counter> counters_;  // (name, labels)
   std::map<std::string, std::pair<std::string, std::string>> infos_;  // name -> (help, labels)
