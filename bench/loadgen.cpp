@@ -106,8 +106,12 @@ asio::ip::address source_for(int i, int sources) {
   return asio::ip::make_address("127.0.0." + std::to_string(1 + (i % std::max(1, sources))));
 }
 
+// `tcp_ns`, when given, receives how long the TCP connect took (the rest of
+// the call is the WebSocket handshake).
 asio::awaitable<bool> connect_ws(websocket::stream<beast::tcp_stream>& ws, std::uint16_t port,
-                                 std::string token, asio::ip::address source) {
+                                 std::string token, asio::ip::address source,
+                                 std::int64_t* tcp_ns = nullptr) {
+  auto t0 = now_ns();
   beast::error_code ec;
   auto& sock = beast::get_lowest_layer(ws).socket();
   sock.open(tcp::v4(), ec);
@@ -119,6 +123,7 @@ asio::awaitable<bool> connect_ws(websocket::stream<beast::tcp_stream>& ws, std::
       tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
       asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return false;
+  if (tcp_ns) *tcp_ns = now_ns() - t0;
   ws.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
     req.set(bhttp::field::authorization, "Bearer " + token);
   }));
@@ -477,16 +482,21 @@ asio::awaitable<void> connections(std::shared_ptr<Shared> sh, Json* out) {
   int next = 0;
   int running = std::max(1, std::min(o.conns, o.count));
   asio::steady_timer all_done(ex, std::chrono::steady_clock::time_point::max());
+  Latencies total, tcp;  // per socket: all of it, and the TCP connect alone
   auto opener = [&]() -> asio::awaitable<void> {
     // The server is refusing: stop opening and report what was held.
     while (next < o.count && sh->errors < 20) {
       int i = next++;
       auto ws = std::make_shared<websocket::stream<beast::tcp_stream>>(ex);
+      auto t0 = now_ns();
+      std::int64_t tcp_ns = 0;
       if (!co_await connect_ws(*ws, o.port, token_of((i % (2 * o.users)) + 1),
-                               source_for(i, o.sources))) {
+                               source_for(i, o.sources), &tcp_ns)) {
         ++sh->errors;
         continue;
       }
+      total.add(now_ns() - t0);
+      tcp.add(tcp_ns);
       sockets.push_back(ws);
       asio::co_spawn(ex, ws_drain(ws), asio::detached);
     }
@@ -501,6 +511,11 @@ asio::awaitable<void> connections(std::shared_ptr<Shared> sh, Json* out) {
   (*out)["opened"] = static_cast<long long>(sockets.size());
   (*out)["connect_per_s"] = sockets.size() / secs;
   (*out)["concurrent"] = openers;
+  (*out)["connect_p50_ms"] = total.pct(0.5);
+  (*out)["connect_p99_ms"] = total.pct(0.99);
+  (*out)["connect_max_ms"] = total.pct(1.0);
+  (*out)["tcp_p50_ms"] = tcp.pct(0.5);
+  (*out)["tcp_p99_ms"] = tcp.pct(0.99);
   // Hold them while bench/run.sh reads chatd's memory, signalled on stdout.
   std::cout << "{\"holding\":" << sockets.size() << "}" << std::endl;
   asio::steady_timer hold(ex, std::chrono::milliseconds(static_cast<long long>(o.seconds * 1000)));

@@ -16,7 +16,7 @@ scripts/install-deps.sh build db bench
 # makes, with the same options (-Werror included): after the tests nothing
 # needs rebuilding. (A differing option reconfigured and rebuilt everything,
 # and the build's disk writes then slowed the first scenarios' commits.)
-CHATD_WERROR=ON scripts/build.sh "$root/build" chatd chatd_loadgen
+CHATD_WERROR=ON scripts/build.sh "$root/build" chatd chatd_loadgen chatd_asio_floor
 bin="$root/build"
 # 50k sockets need far more descriptors than the usual soft limit: root may
 # raise the hard limit too; others get what the hard limit allows.
@@ -80,6 +80,11 @@ sed "s|NGINX_DIR|$work/nginx-media|g; s|NGINX_PORT|$media_port|g; s|WORKERS|auto
   > "$work/nginx-media/nginx.conf"
 nginx -c "$work/nginx-media/nginx.conf" -p "$work/nginx-media" &
 pids+=($!)
+# The floor under /healthz: Asio answering chatd's bytes, with chatd's
+# default two IO threads and nothing else (bench/asio_floor.cpp).
+floor_port=$(free_port)
+"$bin/chatd_asio_floor" "$floor_port" 2 &
+pids+=($!)
 sleep 0.5
 
 results="$root/var/bench"
@@ -112,11 +117,16 @@ pgb() {
 # scenario, and the checkpoint they owe, so no scenario pays for another.
 settle() { "${psql_cmd[@]}" -d bench -c "VACUUM ANALYZE" -c "CHECKPOINT"; }
 
-# 1. http-floor: the same wrk command against chatd and nginx
+# 1. http-floor: the same wrk command against chatd and nginx, and against
+# the Asio floor (what the library and the threading cost before any of
+# chatd's code: chatd / floor is what chatd's own request path costs)
 for c in $HTTP_CONNS; do
   a=$(wrk -t1 -c"$c" -d"${D}s" --latency "http://127.0.0.1:$port/healthz" | awk '/Requests\/sec/ {print $2}')
   b=$(wrk -t1 -c"$c" -d"${D}s" --latency "http://127.0.0.1:$nginx_port/healthz" | awk '/Requests\/sec/ {print $2}')
-  emit "http-floor-c$c" "$a" "$b" "req/s"
+  f=$(wrk -t1 -c"$c" -d"${D}s" --latency "http://127.0.0.1:$floor_port/healthz" | awk '/Requests\/sec/ {print $2}')
+  emit "http-floor-c$c" "$a" "$b" "req/s (baseline: nginx; target >= 1.0x)" \
+    "\"asio_floor\":$f,\"vs_asio_floor\":$(awk -v a="$a" -v b="$f" 'BEGIN { printf "%.3f", a / b }')"
+  emit "http-asio-floor-c$c" "$f" "$b" "req/s, Asio answering fixed bytes (baseline: nginx)"
 done
 
 # 2. send-durable: acknowledged (committed) messages/s at 64 and 128 clients,
@@ -134,6 +144,13 @@ ceil16=$(awk -v t="$(pgb 16 bench/pgbench/ceiling.sql -D users=$USERS)" 'BEGIN {
 ceiling=$(awk -v a="$ceil4" -v b="$ceil16" 'BEGIN { print (a > b) ? a : b }')
 emit "pg-ceiling-64-per-txn" "$ceiling" "$ceiling" "msg/s, pgbench (baseline: itself)" \
   "\"c4\":$ceil4,\"c16\":$ceil16"
+# - the same ceiling in the shape of the send benchmark: one message to each
+#   of 64 conversations per transaction (bench/pgbench/ceiling-spread.sql),
+#   with as many clients as there are disjoint sets of 64 conversations
+spread_clients=$(( USERS / 64 )); [ "$spread_clients" -lt 1 ] && spread_clients=1
+spread=$(awk -v t="$(pgb "$spread_clients" bench/pgbench/ceiling-spread.sql)" 'BEGIN { printf "%.1f", t * 64 }')
+emit "pg-ceiling-64-spread" "$spread" "$spread" "msg/s, pgbench, 64 conversations per transaction (baseline: itself)" \
+  "\"clients\":$spread_clients"
 settle
 best_send=0
 for c in 64 128; do
@@ -143,10 +160,11 @@ for c in 64 128; do
     per=$(jget "$r" per_s)
     best_send=$(awk -v a="$per" -v b="$best_send" 'BEGIN { print (a > b) ? a : b }')
     emit "send-durable-$t-c$c" "$per" "$naive" "msg/s (baseline: naive pgbench; target >= 3x)" \
-      "\"p50_ms\":$(jget "$r" p50_ms),\"p99_ms\":$(jget "$r" p99_ms),\"errors\":$(jget "$r" errors),\"ceiling_ratio\":$(awk -v a="$per" -v b="$ceiling" 'BEGIN { printf "%.3f", a / b }')"
+      "\"p50_ms\":$(jget "$r" p50_ms),\"p99_ms\":$(jget "$r" p99_ms),\"errors\":$(jget "$r" errors),\"ceiling_ratio\":$(awk -v a="$per" -v b="$ceiling" 'BEGIN { printf "%.3f", a / b }'),\"spread_ceiling_ratio\":$(awk -v a="$per" -v b="$spread" 'BEGIN { printf "%.3f", a / b }')"
   done
 done
-emit "send-durable-vs-ceiling" "$best_send" "$ceiling" "msg/s, best send row (baseline: pg ceiling; target >= 0.5x)"
+emit "send-durable-vs-ceiling" "$best_send" "$ceiling" "msg/s, best send row (baseline: pg ceiling; target >= 0.5x)" \
+  "\"spread_ceiling\":$spread,\"vs_spread_ceiling\":$(awk -v a="$best_send" -v b="$spread" 'BEGIN { printf "%.3f", a / b }')"
 
 # 3. e2e-delivery at fixed offered rates (target: p99 < 5 ms at 10k msg/s)
 settle
@@ -212,7 +230,8 @@ opened=$(jget "$c" opened); opened=${opened:-0}
 per=$(awk -v a="$during" -v b="$before" -v n="$opened" 'BEGIN { if (n > 0) printf "%.2f", (a - b) / n; else print "null" }')
 emit "connections-$CONNS_N" "$per" 4 "KiB RSS per socket (baseline: target)" "\"opened\":$opened"
 emit "connect-rate" "$(jget "$c" connect_per_s | grep . || echo 0)" 10000 \
-  "authenticated sockets opened/s (baseline: target)"
+  "authenticated sockets opened/s (baseline: target)" \
+  "\"concurrent\":$(jget "$c" concurrent),\"connect_p50_ms\":$(jget "$c" connect_p50_ms),\"connect_p99_ms\":$(jget "$c" connect_p99_ms),\"tcp_p99_ms\":$(jget "$c" tcp_p99_ms)"
 
 # 6. history: newest and an older page of a long conversation vs pgbench on the same SELECT
 # (target: newest >= 1.0x)
