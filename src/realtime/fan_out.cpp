@@ -12,6 +12,11 @@ using model::Seq;
 using model::UserId;
 
 namespace {
+// The kinds of event after which a conversation's member set is another.
+bool changes_membership(const std::string& kind) {
+  return kind == "member.added" || kind == "member.removed" || kind == "conversation.created";
+}
+
 std::size_t bytes_of(const std::vector<model::Event>& events) {
   std::size_t n = 0;
   for (const auto& e : events) n += e.data_json.size() + e.kind.size() + 64;
@@ -211,6 +216,7 @@ FanOut::State& FanOut::state_for(ConversationId id, Seq from) {
     st.fanned = from - 1;
     // Members loaded for a signal may predate what we now start from.
     st.members.reset();
+    st.kept = false;
   }
   return st;
 }
@@ -233,11 +239,27 @@ bool FanOut::any_local(const std::unordered_set<UserId>& users) const {
 void FanOut::fan_out(ConversationId id, Pending& p) {
   State& st = state_for(id, p.from);
   if (p.to <= st.fanned) return;
+  if (st.kept) {
+    // A member set kept over a conversation nobody here was told of is
+    // still the set when this work is known, from the content committed
+    // here, to leave membership as it was (a REST sender's conversation:
+    // otherwise one member read per batch). Anything else, another
+    // instance's reference or a member added or removed, may have changed
+    // it: loaded again, as it is after every such pass.
+    bool seen = !p.content.empty() && p.content.front().seq <= st.fanned + 1 &&
+                p.content.back().seq >= p.to;
+    bool neutral = seen;
+    for (const auto& e : p.content) {
+      if (e.seq > st.fanned && changes_membership(e.kind)) neutral = false;
+    }
+    if (!neutral) st.members.reset();
+    st.kept = false;
+  }
   if (!any_local(members(id, st))) {
-    // Nobody here to tell. Membership changes in the skipped events are not
-    // seen, so the member set is loaded again next time.
+    // Nobody here to tell. The member set is kept for the next pass, which
+    // decides above whether it still holds.
     st.fanned = p.to;
-    st.members.reset();
+    st.kept = true;
     return;
   }
   if (!p.content.empty() && p.content.front().seq <= st.fanned + 1) {

@@ -147,6 +147,57 @@ TEST_F(FanOutTest, AConversationWithNobodyConnectedHereIsNotRead) {
   EXPECT_EQ(seqs(*a, 1), (std::vector<model::Seq>{6}));
 }
 
+// A REST sender's conversation: nobody connected here, and every batch is
+// committed here with its content. Its members are read once, not once per
+// batch (a profile of REST sends found a member read per message).
+TEST_F(FanOutTest, ANobodyHereConversationIsNotAskedForItsMembersPerBatch) {
+  log.members[1] = {10, 11};
+  auto f = make();
+  for (int i = 0; i < 5; ++i) {
+    log.append(1);
+    f->committed_here({log.logs[1].back()});
+    run(*f);
+  }
+  EXPECT_EQ(log.member_reads.load(), 1);
+  EXPECT_EQ(log.reads.load(), 0);
+  // A member connects: the set kept still names them, the next event reaches them.
+  auto a = connect(11);
+  log.append(1);
+  f->committed_here({log.logs[1].back()});
+  run(*f);
+  EXPECT_EQ(seqs(*a, 1), (std::vector<model::Seq>{6}));
+  EXPECT_EQ(log.member_reads.load(), 1);
+}
+
+// ... but a member added meanwhile is never missed: in content committed
+// here, or behind another instance's reference, the set is read again.
+TEST_F(FanOutTest, AMemberAddedToAConversationNobodyHereWasToldOfGetsTheirEvents) {
+  log.members[1] = {10};
+  auto f = make();
+  log.append(1);
+  f->committed_here({log.logs[1].back()});
+  run(*f);
+  auto newcomer = connect(12);
+  log.members[1].insert(12);
+  log.append(1, "member.added", R"({"user_id":12})");
+  f->committed_here({log.logs[1].back()});
+  log.append(1);
+  f->committed_here({log.logs[1].back()});
+  run(*f);
+  EXPECT_EQ(seqs(*newcomer, 1), (std::vector<model::Seq>{2, 3}));
+
+  log.members[2] = {20};
+  log.append(2);
+  f->committed_here({log.logs[2].back()});
+  run(*f);
+  auto other = connect(21);
+  log.members[2].insert(21);
+  auto seq = log.append(2, "member.added", R"({"user_id":21})");
+  f->announce(2, seq, seq);  // committed by another instance: no content
+  run(*f);
+  EXPECT_EQ(seqs(*other, 2), (std::vector<model::Seq>{seq}));
+}
+
 TEST_F(FanOutTest, MembershipChangesTakeEffectAtTheirOwnSeq) {
   log.members[1] = {10};
   auto owner = connect(10), newcomer = connect(11);

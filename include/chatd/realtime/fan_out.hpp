@@ -14,7 +14,9 @@
 //
 // A conversation none of whose members has a local connection is not read at
 // all: its position just moves on (a connection that attaches later reads its
-// start from the log after attaching, see ClientSession::start).
+// start from the log after attaching, see ClientSession::start). Its member
+// set is kept while the events passed over are known (committed here) to
+// leave it as it was, and read again otherwise.
 #pragma once
 
 #include <atomic>
@@ -80,6 +82,7 @@ class FanOut {
   struct State {
     model::Seq fanned = -1;  // last seq handed to local connections
     std::optional<std::unordered_set<model::UserId>> members;
+    bool kept = false;  // members kept over a pass that told nobody here
   };
   using Clock = std::chrono::steady_clock;
 
