@@ -15,7 +15,12 @@ namespace chatd::http {
 
 void Dispatcher::route(std::string method, std::string pattern, Handler handler) {
   router_.add(std::move(method), std::move(pattern));
-  handlers_.push_back(std::move(handler));
+  handlers_.push_back({std::move(handler), {}});
+}
+
+void Dispatcher::route_now(std::string method, std::string pattern, ImmediateHandler handler) {
+  router_.add(std::move(method), std::move(pattern));
+  handlers_.push_back({{}, std::move(handler)});
 }
 
 void Dispatcher::route_streaming(std::string method, std::string path, Handler handler) {
@@ -52,25 +57,15 @@ std::string request_id_for(const Request& request) {
   return id;
 }
 
-Task<Response> Dispatcher::invoke(std::size_t route, Request request, PathParams params) {
-  std::string id = request.request_id;
-  try {
-    co_return co_await handlers_[route](std::move(request), std::move(params));
-  } catch (...) {
-    co_return error_response(error_for_failure(std::current_exception(), "request " + id));
-  }
-}
-
-Task<Response> Dispatcher::handle(Request request) {
+Dispatched Dispatcher::dispatch(Request request) {
   auto started = std::chrono::steady_clock::now();
   request.request_id = request_id_for(request);
-  std::string id = request.request_id;
-  std::string method = request.method;
-  std::string target = request.target;
   auto origin = request.header("origin");
 
-  Response response;
-  std::string route_label = "unmatched";
+  // Set by one branch below (not default-constructed first: a Response's
+  // default content type is a heap string, one allocation per request).
+  std::optional<Response> response;
+  std::string_view route_label = "unmatched";
   Router::Match match;
   if (!parse_target(request.target, request.path, request.query)) {
     match.outcome = Router::Outcome::not_found;
@@ -93,15 +88,48 @@ Task<Response> Dispatcher::handle(Request request) {
       route_label = "method_not_allowed";
       response = error_response({ErrorKind::method_not_allowed, "method_not_allowed",
                                  request.method + " is not allowed here"});
-      response.headers.emplace_back("Allow", match.allow);
+      response->headers.emplace_back("Allow", match.allow);
       break;
-    case Router::Outcome::found:
+    case Router::Outcome::found: {
+      const Route& route = handlers_[match.route];
+      if (!route.now) {
+        Started s{started, std::move(origin), request.request_id, request.method, request.target,
+                  match.route};
+        return complete(std::move(request), std::move(match.params), std::move(s));
+      }
       route_label = router_.pattern(match.route);
-      response = co_await invoke(match.route, std::move(request), std::move(match.params));
+      try {
+        response = route.now(request, match.params);
+      } catch (...) {
+        response = error_response(
+            error_for_failure(std::current_exception(), "request " + request.request_id));
+      }
       break;
+    }
   }
-  finish(response, origin, id, method, target, route_label, started);
+  finish(*response, origin, request.request_id, request.method, request.target, route_label,
+         started);
+  return std::move(*response);
+}
+
+// One coroutine frame per request that waits: the handler's call, its
+// failure mapped to an answer, and finish().
+Task<Response> Dispatcher::complete(Request request, PathParams params, Started started) {
+  Response response;
+  try {
+    response = co_await handlers_[started.route].wait(std::move(request), std::move(params));
+  } catch (...) {
+    response = error_response(error_for_failure(std::current_exception(), "request " + started.id));
+  }
+  finish(response, started.origin, started.id, started.method, started.target,
+         router_.pattern(started.route), started.at);
   co_return response;
+}
+
+Task<Response> Dispatcher::handle(Request request) {
+  Dispatched dispatched = dispatch(std::move(request));
+  if (auto* ready = std::get_if<Response>(&dispatched)) co_return std::move(*ready);
+  co_return co_await std::move(std::get<Task<Response>>(dispatched));
 }
 
 Response Dispatcher::reject(const Request& partial, const Error& error) {
@@ -131,7 +159,7 @@ Response Dispatcher::options(const Request& request, const std::string& allow) c
 
 void Dispatcher::finish(Response& response, const std::optional<std::string>& origin,
                         const std::string& id, const std::string& method,
-                        const std::string& target, const std::string& route_label,
+                        const std::string& target, std::string_view route_label,
                         std::chrono::steady_clock::time_point started) {
   response.headers.emplace_back("X-Request-Id", id);
   cors_.decorate(origin, response);

@@ -4,11 +4,16 @@
 
 #include <stdexcept>
 
+#include <boost/container/small_vector.hpp>
+
 namespace chatd::http {
 
 namespace {
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> out;
+// Inline for up to 8 segments (every route chatd has): matching a request
+// allocates nothing.
+using Segments = boost::container::small_vector<std::string_view, 8>;
+Segments split_path(std::string_view path) {
+  Segments out;
   if (path.empty() || path.front() != '/') return out;
   path.remove_prefix(1);
   for (;;) {

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <chrono>
+#include <ctime>
 #include <unordered_map>
 #include <vector>
 
@@ -22,6 +23,16 @@
 #include "http_parse.hpp"
 
 namespace chatd::net {
+
+// CLOCK_MONOTONIC as of the kernel's last tick (a few milliseconds old at
+// most): steady_clock's clock, read without the TSC. For deadlines of seconds,
+// set twice per request.
+inline std::chrono::steady_clock::time_point coarse_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return std::chrono::steady_clock::time_point(std::chrono::seconds(ts.tv_sec) +
+                                               std::chrono::nanoseconds(ts.tv_nsec));
+}
 
 struct Connection {
   explicit Connection(boost::asio::ip::tcp::socket socket) : stream(std::move(socket)) {}
@@ -34,7 +45,7 @@ struct Connection {
   // The deadline of the read or write under way, enforced by the thread's
   // DeadlineList (within one sweep period); none between them.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
-  void arm(std::chrono::milliseconds limit) { deadline = std::chrono::steady_clock::now() + limit; }
+  void arm(std::chrono::milliseconds limit) { deadline = coarse_now() + limit; }
   void disarm() { deadline = std::chrono::steady_clock::time_point::max(); }
   std::size_t deadline_slot = 0;  // its index in the DeadlineList
 };

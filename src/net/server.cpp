@@ -16,6 +16,8 @@
 #include <algorithm>
 #include <atomic>
 #include <limits>
+#include <optional>
+#include <variant>
 #include <mutex>
 #include <unordered_map>
 
@@ -100,6 +102,19 @@ http::Request to_request(bhttp::request<bhttp::string_body>&& in, const std::str
   return out;
 }
 
+namespace {
+void append_number(std::string& out, std::uint64_t n) {
+  char digits[20];
+  char* end = digits + sizeof digits;
+  char* p = end;
+  do {
+    *--p = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n != 0);
+  out.append(p, end);
+}
+}  // namespace
+
 std::string to_wire(const http::Response& in, unsigned version, bool keep_alive, bool head) {
   // Every header value here was produced by chatd (the echoed X-Request-Id is
   // checked to be printable ASCII), so one buffer can be written directly:
@@ -107,18 +122,31 @@ std::string to_wire(const http::Response& in, unsigned version, bool keep_alive,
   auto status = static_cast<bhttp::status>(in.status);
   auto reason = bhttp::obsolete_reason(status);
   std::string out;
-  out.reserve(160 + in.body.size());
+  std::size_t headers = 0;
+  for (const auto& [k, v] : in.headers) headers += k.size() + v.size() + 4;
+  out.reserve(128 + in.content_type.size() + headers + in.body.size());
+  // Appended piece by piece: no temporary strings.
   out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-  out += std::to_string(in.status);
+  append_number(out, static_cast<std::uint64_t>(in.status));
   out += ' ';
   out.append(reason.data(), reason.size());
   out += "\r\nServer: chatd\r\n";
-  if (!in.content_type.empty()) out += "Content-Type: " + in.content_type + "\r\n";
-  for (const auto& [k, v] : in.headers) out += k + ": " + v + "\r\n";
+  if (!in.content_type.empty()) {
+    out += "Content-Type: ";
+    out += in.content_type;
+    out += "\r\n";
+  }
+  for (const auto& [k, v] : in.headers) {
+    out += k;
+    out += ": ";
+    out += v;
+    out += "\r\n";
+  }
   bool bodyless = in.status == 204 || in.status == 304 || in.status < 200;
   if (!bodyless) {
-    auto length = in.file ? in.file_length : in.body.size();
-    out += "Content-Length: " + std::to_string(length) + "\r\n";
+    out += "Content-Length: ";
+    append_number(out, in.file ? in.file_length : in.body.size());
+    out += "\r\n";
   }
   if (version == 10 && keep_alive) out += "Connection: keep-alive\r\n";
   if (version != 10 && !keep_alive) out += "Connection: close\r\n";
@@ -265,7 +293,8 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
     unsigned version = beast_req.version();
     bool keep_alive = beast_req.keep_alive();
     bool head = beast_req.method() == bhttp::verb::head;
-    http::Response response;
+    // Set by one branch (not default-constructed first: see dispatch()).
+    std::optional<http::Response> answer;
     if (streaming) {
       // The handler reads the body as it arrives (an upload).
       bool expect_continue =
@@ -276,7 +305,12 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
       body_parser.body_limit(std::numeric_limits<std::uint64_t>::max());
       StreamedBody body(*conn, buffer, body_parser, expect_continue, opt.read_timeout);
       request.body_source = &body;
-      response = co_await st->dispatcher.handle(std::move(request));
+      http::Dispatched dispatched = st->dispatcher.dispatch(std::move(request));
+      if (auto* task = std::get_if<Task<http::Response>>(&dispatched)) {
+        answer.emplace(co_await std::move(*task));  // while `body` lives
+      } else {
+        answer.emplace(std::move(std::get<http::Response>(dispatched)));
+      }
       // A body not read to its end (a refusal): the connection cannot carry
       // another request. Close after the answer, letting the client read it.
       if (!body.done()) {
@@ -284,8 +318,16 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
         lingering = true;
       }
     } else {
-      response = co_await st->dispatcher.handle(to_request(parser.release(), remote));
+      // Most answers are ready at once; a handler that waits (the database)
+      // is awaited here, with no coroutine frame between.
+      http::Dispatched dispatched = st->dispatcher.dispatch(to_request(parser.release(), remote));
+      if (auto* task = std::get_if<Task<http::Response>>(&dispatched)) {
+        answer.emplace(co_await std::move(*task));
+      } else {
+        answer.emplace(std::move(std::get<http::Response>(dispatched)));
+      }
     }
+    http::Response response = std::move(*answer);
     if (response.file && !opt.disk) {
       response = st->dispatcher.reject({}, Error::unavailable("no disk workers"));
     }

@@ -76,3 +76,13 @@ TEST(Router, MalformedPercentEscapeDoesNotMatch) {
   EXPECT_EQ(r.match("PUT", "/v1/conversations/7/messages/3/reactions/%zz").outcome,
             Router::Outcome::not_found);
 }
+
+TEST(Router, PathsLongerThanAnyRouteAreNotFound) {
+  auto r = sample();
+  // More segments than are kept inline while matching (8).
+  auto m = r.match("GET", "/v1/conversations/1/messages/2/reactions/x/y/z/w/v");
+  EXPECT_EQ(m.outcome, Router::Outcome::not_found);
+  auto deep = r.match("PUT", "/v1/conversations/1/messages/2/reactions/%F0%9F%91%8D");
+  ASSERT_EQ(deep.outcome, Router::Outcome::found);
+  EXPECT_EQ(deep.params["emoji"], "\xF0\x9F\x91\x8D");
+}

@@ -6,9 +6,11 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "chatd/core/async.hpp"
@@ -21,6 +23,12 @@
 namespace chatd::http {
 
 using Handler = std::function<Task<Response>(Request, PathParams)>;
+// A handler that answers at once: no database, no I/O, nothing that waits
+// (it runs on the IO thread). It costs no coroutine frame.
+using ImmediateHandler = std::function<Response(const Request&, const PathParams&)>;
+
+// A request's answer: ready at once, or the awaitable of its handler.
+using Dispatched = std::variant<Response, Task<Response>>;
 
 class Dispatcher {
  public:
@@ -32,27 +40,45 @@ class Dispatcher {
   // instead of the network layer reading it whole first, up to
   // ServerOptions::body_limit. `path` has no parameters.
   void route_streaming(std::string method, std::string path, Handler handler);
+  // A route whose handler answers without waiting (/healthz, /metrics).
+  void route_now(std::string method, std::string pattern, ImmediateHandler handler);
   // Whether a request to `target` is for a streaming route (asked by the
   // network layer once the header is in).
   bool streams_body(std::string_view method, std::string_view target) const;
+  // Routes `request` and answers it when that needs no waiting (a request no
+  // route takes, 405, OPTIONS, a route_now handler); otherwise returns the
+  // handler's awaitable, which finishes the answer (metrics, log) itself.
+  Dispatched dispatch(Request request);
+  // dispatch(), awaited.
   Task<Response> handle(Request request);
   // For requests the network layer refuses before they are complete (too
   // large, malformed): the same request id, metrics and access-log line.
   Response reject(const Request& partial, const Error& error);
 
  private:
-  Task<Response> invoke(std::size_t route, Request request, PathParams params);
+  // What finish() needs of a request whose handler took it.
+  struct Started {
+    std::chrono::steady_clock::time_point at;
+    std::optional<std::string> origin;
+    std::string id, method, target;
+    std::size_t route;
+  };
+  Task<Response> complete(Request request, PathParams params, Started started);
   // OPTIONS on a known path: a CORS preflight, or the path's methods.
   Response options(const Request& request, const std::string& allow) const;
   void finish(Response& response, const std::optional<std::string>& origin, const std::string& id,
-              const std::string& method,
-              const std::string& target, const std::string& route_label,
-              std::chrono::steady_clock::time_point started);
+              const std::string& method, const std::string& target,
+              std::string_view route_label, std::chrono::steady_clock::time_point started);
 
   Metrics& metrics_;
   Cors cors_;
   Router router_;
-  std::vector<Handler> handlers_;
+  // By route id: one of the two is set.
+  struct Route {
+    Handler wait;
+    ImmediateHandler now;
+  };
+  std::vector<Route> handlers_;
   std::vector<std::pair<std::string, std::string>> streaming_;  // (method, path)
 };
 
