@@ -80,10 +80,14 @@ sed "s|NGINX_DIR|$work/nginx-media|g; s|NGINX_PORT|$media_port|g; s|WORKERS|auto
   > "$work/nginx-media/nginx.conf"
 nginx -c "$work/nginx-media/nginx.conf" -p "$work/nginx-media" &
 pids+=($!)
-# The floor under /healthz: Asio answering chatd's bytes, with chatd's
-# default two IO threads and nothing else (bench/asio_floor.cpp).
+# The floor under /healthz: Asio answering chatd's bytes with chatd's
+# threading and nothing else (bench/asio_floor.cpp), with one IO thread (as
+# nginx's one worker) and with chatd's default two.
 floor_port=$(free_port)
-"$bin/chatd_asio_floor" "$floor_port" 2 &
+"$bin/chatd_asio_floor" "$floor_port" 1 &
+pids+=($!)
+floor2_port=$(free_port)
+"$bin/chatd_asio_floor" "$floor2_port" 2 &
 pids+=($!)
 sleep 0.5
 
@@ -119,15 +123,29 @@ settle() { "${psql_cmd[@]}" -d bench -c "VACUUM ANALYZE" -c "CHECKPOINT"; }
 
 # 1. http-floor: the same wrk command against chatd and nginx, and against
 # the Asio floor (what the library and the threading cost before any of
-# chatd's code: chatd / floor is what chatd's own request path costs)
+# chatd's code: chatd / floor is what chatd's own request path costs).
+# Like for like: nginx's one worker beside a chatd with one IO thread (a
+# second process on the same database, up for this scenario only), then
+# chatd's default two IO threads beside nginx with a worker per core. wrk
+# shares the two cores: a server with two threads competes with it for them.
+chatd1_port=$(free_port)
+"$bin/chatd" --database-url "$url" --listen "127.0.0.1:$chatd1_port" --log-level warn --threads 1 \
+  --data-dir "$work/data1" > "$work/chatd1.log" 2>&1 &
+chatd1_pid=$!; pids+=("$chatd1_pid")
+for _ in $(seq 100); do curl -sf "127.0.0.1:$chatd1_port/readyz" >/dev/null && break; sleep 0.1; done
+rps() { wrk -t1 -c"$1" -d"${D}s" --latency "http://127.0.0.1:$2/healthz" | awk '/Requests\/sec/ {print $2}'; }
+vs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 for c in $HTTP_CONNS; do
-  a=$(wrk -t1 -c"$c" -d"${D}s" --latency "http://127.0.0.1:$port/healthz" | awk '/Requests\/sec/ {print $2}')
-  b=$(wrk -t1 -c"$c" -d"${D}s" --latency "http://127.0.0.1:$nginx_port/healthz" | awk '/Requests\/sec/ {print $2}')
-  f=$(wrk -t1 -c"$c" -d"${D}s" --latency "http://127.0.0.1:$floor_port/healthz" | awk '/Requests\/sec/ {print $2}')
-  emit "http-floor-c$c" "$a" "$b" "req/s (baseline: nginx; target >= 1.0x)" \
-    "\"asio_floor\":$f,\"vs_asio_floor\":$(awk -v a="$a" -v b="$f" 'BEGIN { printf "%.3f", a / b }')"
-  emit "http-asio-floor-c$c" "$f" "$b" "req/s, Asio answering fixed bytes (baseline: nginx)"
+  a=$(rps "$c" "$chatd1_port"); b=$(rps "$c" "$nginx_port"); f=$(rps "$c" "$floor_port")
+  emit "http-floor-c$c" "$a" "$b" "req/s, one IO thread (baseline: nginx, one worker; target >= 1.0x)" \
+    "\"threads\":1,\"asio_floor\":$f,\"vs_asio_floor\":$(vs "$a" "$f")"
+  emit "http-asio-floor-c$c" "$f" "$b" "req/s, Asio answering fixed bytes, one thread (baseline: nginx, one worker)"
+  a=$(rps "$c" "$port"); b=$(rps "$c" "$media_port"); f=$(rps "$c" "$floor2_port")
+  emit "http-floor-2t-c$c" "$a" "$b" "req/s, two IO threads (baseline: nginx, a worker per core)" \
+    "\"threads\":2,\"asio_floor\":$f,\"vs_asio_floor\":$(vs "$a" "$f")"
 done
+kill "$chatd1_pid" 2>/dev/null || true
+wait "$chatd1_pid" 2>/dev/null || true
 
 # 2. send-durable: acknowledged (committed) messages/s at 64 and 128 clients,
 # beside two baselines on the same schema:

@@ -334,12 +334,22 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
     keep_alive = keep_alive && !response.close && !st->stopping;
     // HEAD: the header GET would send (its Content-Length), no body.
     auto wire = to_wire(response, version, keep_alive, head);
-    conn->arm(opt.write_timeout);
-    // On the socket itself: the deadline list times the write, and Beast's
-    // stream layer (its own timer checks around every operation) is not needed.
-    co_await asio::async_write(conn->stream.socket(), asio::buffer(wire),
-                               asio::redirect_error(asio::use_awaitable, ec));
-    conn->disarm();
+    // Most answers fit in the socket's send buffer: written at once (the
+    // socket is non-blocking), with no asynchronous operation and its round
+    // through the scheduler. What does not fit is written as the socket
+    // drains, on the socket itself: the deadline list times that write, and
+    // Beast's stream layer (its own timer checks) is not needed.
+    std::size_t written = conn->stream.socket().send(asio::buffer(wire), 0, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec = {};
+      written = 0;
+    }
+    if (!ec && written < wire.size()) {
+      conn->arm(opt.write_timeout);
+      co_await asio::async_write(conn->stream.socket(), asio::buffer(wire) + written,
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      conn->disarm();
+    }
     bool bodyless = response.status == 204 || response.status == 304 || response.status < 200;
     if (!ec && response.file && !bodyless && !head && response.file_length > 0) {
       bool sent = co_await send_file(*conn, *opt.disk, response.file, response.file_offset,
