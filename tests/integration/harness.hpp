@@ -108,7 +108,9 @@ class HttpClient {
 // A plain TCP socket for byte-level tests (pipelining, slow clients).
 class RawSocket {
  public:
-  explicit RawSocket(std::uint16_t port);
+  // receive_buffer > 0: SO_RCVBUF set before connecting (a small window,
+  // for a client that reads slowly).
+  explicit RawSocket(std::uint16_t port, int receive_buffer = 0);
   ~RawSocket();
   bool send(const std::string& bytes);
   // Reads until `until` appears (or EOF/timeout); returns what was read.

@@ -53,6 +53,50 @@ TEST_F(Messages, SendReturnsTheStoredMessageAndItsEvent) {
   EXPECT_EQ(reply.json()["message"]["reply_to"], 2);
 }
 
+// Answers larger than the socket takes at once (three pipelined history
+// pages of 120 messages of 4,000 four-byte characters, 1.9 MB each: more
+// than a loopback socket's send buffer grows to, 4 MiB, to a client with a
+// 4 KiB window that waits before reading) are written as the client drains
+// them: whole, in order, and the connection then serves the next request.
+TEST_F(Messages, AnswersLargerThanTheSocketTakesArriveWholeToASlowReader) {
+  constexpr int kMessages = 120;
+  constexpr int kPages = 3;
+  std::string wide;
+  for (int i = 0; i < 4000; ++i) wide += "\xF0\x9F\x98\x80";  // U+1F600
+  for (int i = 0; i < kMessages; ++i) {
+    auto r = send(i % 2 ? b_ : a_, conv_, "big-" + std::to_string(i), wide);
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  RawSocket s(server_->port(), 4096);
+  std::string requests;
+  for (int i = 0; i < kPages; ++i) {
+    requests += "GET " + base() + "/messages?limit=200 HTTP/1.1\r\nHost: x\r\n"
+                "Authorization: Bearer " + a_.token + "\r\n\r\n";
+  }
+  ASSERT_TRUE(s.send(requests + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto got = s.read_until("{\"status\":\"ok\"}", std::chrono::seconds(20));
+  std::size_t at = 0;
+  for (int i = 0; i < kPages; ++i) {
+    SCOPED_TRACE("page " + std::to_string(i));
+    ASSERT_EQ(got.compare(at, 17, "HTTP/1.1 200 OK\r\n"), 0) << got.substr(at, 200);
+    auto head_end = got.find("\r\n\r\n", at);
+    ASSERT_NE(head_end, std::string::npos);
+    std::string head = got.substr(at, head_end - at);
+    std::smatch length;
+    ASSERT_TRUE(std::regex_search(head, length, std::regex("Content-Length: (\\d+)"))) << head;
+    std::size_t n = std::stoul(length[1].str());
+    EXPECT_GT(n, 1900000u);
+    ASSERT_LE(head_end + 4 + n, got.size());
+    auto page = Json::parse(got.substr(head_end + 4, n), nullptr, false);
+    ASSERT_FALSE(page.is_discarded());
+    ASSERT_EQ(page["messages"].size(), static_cast<std::size_t>(kMessages));
+    EXPECT_EQ(page["messages"][0]["body"], wide);
+    at = head_end + 4 + n;
+  }
+  EXPECT_EQ(got.compare(at, 17, "HTTP/1.1 200 OK\r\n"), 0) << got.substr(at, 200);
+}
+
 TEST_F(Messages, RetryWithSameClientMsgIdReturnsTheOriginal) {
   auto first = send(a_, conv_, "same", "once");
   ASSERT_EQ(first.status, 201);
