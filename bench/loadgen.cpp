@@ -90,6 +90,7 @@ struct Shared {
   Clock::time_point start, stop;
   long long done = 0, errors = 0;
   Latencies lat;
+  std::int64_t storm_frames = 0;  // connections: frames the open sockets received
 };
 
 // The text of a message body that starts with `marker`, in an event frame.
@@ -227,13 +228,17 @@ asio::awaitable<void> ws_receiver(std::shared_ptr<Shared> sh, std::shared_ptr<we
   }
 }
 
-asio::awaitable<void> ws_drain(std::shared_ptr<websocket::stream<beast::tcp_stream>> ws) {
+// Reads and drops what the server sends; counts the frames in `frames`
+// when given (it must outlive the socket's reads).
+asio::awaitable<void> ws_drain(std::shared_ptr<websocket::stream<beast::tcp_stream>> ws,
+                               std::int64_t* frames = nullptr) {
   beast::flat_buffer buffer;
   beast::error_code ec;
   for (;;) {
     buffer.clear();
     co_await ws->async_read(buffer, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
+    if (frames) ++*frames;
   }
 }
 
@@ -498,7 +503,7 @@ asio::awaitable<void> connections(std::shared_ptr<Shared> sh, Json* out) {
       total.add(now_ns() - t0);
       tcp.add(tcp_ns);
       sockets.push_back(ws);
-      asio::co_spawn(ex, ws_drain(ws), asio::detached);
+      asio::co_spawn(ex, ws_drain(ws, &sh->storm_frames), asio::detached);
     }
     if (--running == 0) all_done.cancel();
   };
@@ -516,6 +521,9 @@ asio::awaitable<void> connections(std::shared_ptr<Shared> sh, Json* out) {
   (*out)["connect_max_ms"] = total.pct(1.0);
   (*out)["tcp_p50_ms"] = tcp.pct(0.5);
   (*out)["tcp_p99_ms"] = tcp.pct(0.99);
+  // What the open sockets received while the others were opening (the
+  // presence of users coming online, to their contacts' sockets).
+  (*out)["frames_received"] = static_cast<long long>(sh->storm_frames);
   // Hold them while bench/run.sh reads chatd's memory, signalled on stdout.
   std::cout << "{\"holding\":" << sockets.size() << "}" << std::endl;
   asio::steady_timer hold(ex, std::chrono::milliseconds(static_cast<long long>(o.seconds * 1000)));

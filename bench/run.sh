@@ -249,7 +249,7 @@ per=$(awk -v a="$during" -v b="$before" -v n="$opened" 'BEGIN { if (n > 0) print
 emit "connections-$CONNS_N" "$per" 4 "KiB RSS per socket (baseline: target)" "\"opened\":$opened"
 emit "connect-rate" "$(jget "$c" connect_per_s | grep . || echo 0)" 10000 \
   "authenticated sockets opened/s (baseline: target)" \
-  "\"concurrent\":$(jget "$c" concurrent),\"connect_p50_ms\":$(jget "$c" connect_p50_ms),\"connect_p99_ms\":$(jget "$c" connect_p99_ms),\"tcp_p99_ms\":$(jget "$c" tcp_p99_ms)"
+  "\"concurrent\":$(jget "$c" concurrent),\"connect_p50_ms\":$(jget "$c" connect_p50_ms),\"connect_p99_ms\":$(jget "$c" connect_p99_ms),\"tcp_p99_ms\":$(jget "$c" tcp_p99_ms),\"frames_received\":$(jget "$c" frames_received)"
 
 # 6. history: newest and an older page of a long conversation vs pgbench on the same SELECT
 # (target: newest >= 1.0x)
