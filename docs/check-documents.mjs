@@ -31,8 +31,9 @@ else console.log(`check-documents: asyncapi.yaml valid (${document.messages().le
 // OpenAPI paths ↔ the route table
 const routes = new Set();
 const table = readFileSync(join(here, "../src/api/routes.cpp"), "utf8");
-// route("GET", "/path", ...) and route.streaming("POST", "/path", ...) (uploads).
-for (const m of table.matchAll(/route(?:\.streaming)?\("(\w+)",\s*"([^"]+)"/g)) routes.add(`${m[1]} ${m[2]}`);
+// route("GET", "/path", ...), route.now("GET", "/path", ...) (answered at once)
+// and route.streaming("POST", "/path", ...) (uploads).
+for (const m of table.matchAll(/route(?:\.streaming|\.now)?\("(\w+)",\s*"([^"]+)"/g)) routes.add(`${m[1]} ${m[2]}`);
 const documented = new Set();
 let path = null;
 for (const line of readFileSync(join(here, "openapi.yaml"), "utf8").split("\n")) {
