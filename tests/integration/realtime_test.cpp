@@ -22,7 +22,6 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-bool is_type(const Json& f, const char* type) { return f.value("type", "") == type; }
 bool is_event(const Json& f) { return is_type(f, "event"); }
 
 double metric(HttpClient& c, const std::string& name) {

@@ -15,7 +15,6 @@ namespace {
 using namespace std::chrono_literals;
 using Pred = std::function<bool(const Json&)>;
 
-bool is_type(const Json& f, const char* type) { return f.value("type", "") == type; }
 Pred is_state_of(long long conv) {
   return [conv](const Json& f) { return is_type(f, "conversation_state") && f.value("conversation_id", 0LL) == conv; };
 }
@@ -24,12 +23,6 @@ Pred is_message(const std::string& body) {
     return is_type(f, "event") && f.contains("event") && f["event"].value("kind", "") == "message.created" &&
            f["event"]["data"].value("body", "") == body;
   };
-}
-Pred about(const char* type, long long user) {
-  return [type, user](const Json& f) { return is_type(f, type) && f.value("user_id", 0LL) == user; };
-}
-Pred presence(long long user, bool online) {
-  return [user, online](const Json& f) { return about("presence", user)(f) && f.value("online", !online) == online; };
 }
 bool any_frame(const std::vector<Json>& frames, const Pred& pred) {
   return std::any_of(frames.begin(), frames.end(), pred);

@@ -16,13 +16,6 @@ using Pred = std::function<bool(const Json&)>;
 const char* const kSettings = "/v1/users/me/settings";
 
 Json defaults() { return {{"dm_policy", "everyone"}, {"read_receipts", true}, {"show_presence", true}}; }
-bool is_type(const Json& f, const char* type) { return f.value("type", "") == type; }
-Pred about(const char* type, long long user) {
-  return [type, user](const Json& f) { return is_type(f, type) && f.value("user_id", 0LL) == user; };
-}
-Pred presence(long long user, bool online) {
-  return [user, online](const Json& f) { return about("presence", user)(f) && f.value("online", !online) == online; };
-}
 // Waits for `control`'s read frame; none about `hidden` may come before it or just after.
 void expect_only_control_reads(WsClient& ws, long long hidden, long long control) {
   std::vector<Json> before;

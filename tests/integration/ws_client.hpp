@@ -12,6 +12,16 @@
 
 namespace chatd::test {
 
+// Frame predicates the suites share (for read_until and friends).
+inline bool is_type(const Json& f, const char* type) { return f.value("type", "") == type; }
+// A frame of `type` about `user` (presence, typing, read).
+inline std::function<bool(const Json&)> about(const char* type, long long user) {
+  return [type, user](const Json& f) { return is_type(f, type) && f.value("user_id", 0LL) == user; };
+}
+inline std::function<bool(const Json&)> presence(long long user, bool online) {
+  return [user, online](const Json& f) { return about("presence", user)(f) && f.value("online", !online) == online; };
+}
+
 class WsClient {
  public:
   // Connects and upgrades; with a token, authenticates by header and waits
