@@ -90,7 +90,7 @@ Task<std::size_t> StreamedBody::read_chunked(char* data, std::size_t size) {
 
 namespace {
 // One read from the file on a worker: into `into`, at most its size.
-struct ReadResult {
+struct DiskRead {
   std::size_t bytes = 0;
   int error = 0;
 };
@@ -108,7 +108,7 @@ Task<bool> send_file(Connection& conn, WorkerPool& disk, std::shared_ptr<FileHan
   if (length > size) (*buffers)[1].resize(size);
   auto read_into = [&](int turn, std::uint64_t at, std::size_t want) {
     return [file, buffers, turn, at, want](std::size_t) {
-      ReadResult r;
+      DiskRead r;
       char* into = (*buffers)[turn].data();
       while (r.bytes < want) {
         ssize_t n = ::pread(file->fd(), into + r.bytes, want - r.bytes,
@@ -124,18 +124,18 @@ Task<bool> send_file(Connection& conn, WorkerPool& disk, std::shared_ptr<FileHan
     };
   };
   beast::error_code ec;
-  std::shared_ptr<Started<ReadResult>> next;
+  std::shared_ptr<Started<DiskRead>> next;
   try {
     auto first = read_into(0, offset, static_cast<std::size_t>(std::min<std::uint64_t>(size, length)));
-    next = co_await start_on<ReadResult>(disk, first);
+    next = co_await start_on<DiskRead>(disk, first);
     for (int turn = 0; length > 0; turn ^= 1) {
-      ReadResult got = co_await finish(next);
+      DiskRead got = co_await finish(next);
       if (got.error) co_return false;
       offset += got.bytes;
       length -= got.bytes;
       if (length > 0) {
         auto ahead = read_into(turn ^ 1, offset, static_cast<std::size_t>(std::min<std::uint64_t>(size, length)));
-        next = co_await start_on<ReadResult>(disk, ahead);
+        next = co_await start_on<DiskRead>(disk, ahead);
       }
       conn.stream.expires_after(write_timeout);
       co_await asio::async_write(conn.stream, asio::buffer((*buffers)[turn].data(), got.bytes),

@@ -11,7 +11,7 @@ namespace {
 constexpr Statement kLockContent{"att_lock_content",
                                  "SELECT pg_advisory_xact_lock(7, hashtext($1::text))"};
 
-constexpr Statement kInsert{"att_insert", R"sql(
+constexpr Statement kAttachmentInsert{"att_insert", R"sql(
 INSERT INTO attachments (uploader_id, mime, size, sha256) VALUES ($1, $2, $3, $4)
 RETURNING id, uploader_id, mime, size, sha256, )sql" CHATD_ATTACHMENT_SHAPE("attachments") "::text"};
 
@@ -51,7 +51,7 @@ void AttachmentStore::lock_content(const std::string& sha256) {
 
 model::Attachment AttachmentStore::insert(model::UserId uploader, const std::string& mime,
                                           std::int64_t size, const std::string& sha256) {
-  return attachment_from(tx_of(tx_).exec(kInsert, uploader, mime, size, sha256)[0]);
+  return attachment_from(tx_of(tx_).exec(kAttachmentInsert, uploader, mime, size, sha256)[0]);
 }
 
 std::optional<model::Attachment> AttachmentStore::readable(model::AttachmentId id,

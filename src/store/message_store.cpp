@@ -147,7 +147,7 @@ constexpr Statement kClearAttachments{
     "msg_clear_attachments",
     "DELETE FROM message_attachments WHERE conversation_id = $1 AND seq = $2"};
 
-constexpr Statement kDelete{"msg_delete", CHATD_BUMP R"sql(,
+constexpr Statement kMessageDelete{"msg_delete", CHATD_BUMP R"sql(,
 upd AS (
   UPDATE messages SET body = '', deleted = true, attachments = '[]'::jsonb, share = NULL
   WHERE conversation_id = $1 AND seq = $3
@@ -327,7 +327,7 @@ model::Message MessageStore::remove(ConversationId id, Seq seq, UserId actor) {
   tx.exec(kClearReactions, id, seq);
   tx.exec(kClearAttachments, id, seq);
   tx.exec(kScrubEvents, id, seq);
-  return message_from(tx.exec(kDelete, id, actor, seq)[0]);
+  return message_from(tx.exec(kMessageDelete, id, actor, seq)[0]);
 }
 
 bool MessageStore::add_reaction(ConversationId id, Seq seq, const std::string& emoji,

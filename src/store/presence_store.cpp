@@ -27,11 +27,11 @@ WHERE NOT EXISTS (
   WHERE p.user_id = u AND p.instance_id <> $2
     AND i.seen_at > now() - make_interval(secs => $3)))sql"};
 
-constexpr Statement kInsert{"presence_insert", R"sql(
+constexpr Statement kPresenceInsert{"presence_insert", R"sql(
 INSERT INTO presence (user_id, instance_id)
 SELECT u, $2 FROM unnest($1::bigint[]) AS u ON CONFLICT DO NOTHING)sql"};
 
-constexpr Statement kDelete{"presence_delete",
+constexpr Statement kPresenceDelete{"presence_delete",
                             "DELETE FROM presence WHERE instance_id = $2 AND user_id = ANY($1::bigint[])"};
 
 constexpr Statement kReap{"presence_reap", R"sql(
@@ -83,8 +83,8 @@ std::vector<PresenceChange> PresenceStore::apply(
   if (all.empty()) return {};
   auto alone = offline_elsewhere(all, self);
   std::unordered_set<model::UserId> nowhere_else(alone.begin(), alone.end());
-  if (!on.empty()) tx_of(tx_).exec(kInsert, int_array(on), self);
-  if (!off.empty()) tx_of(tx_).exec(kDelete, int_array(off), self);
+  if (!on.empty()) tx_of(tx_).exec(kPresenceInsert, int_array(on), self);
+  if (!off.empty()) tx_of(tx_).exec(kPresenceDelete, int_array(off), self);
   // Only where no other live instance holds the user does the status change.
   std::vector<PresenceChange> out;
   for (const auto& [user, online] : changes) {

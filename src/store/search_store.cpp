@@ -19,7 +19,7 @@ namespace {
 // the parameters): a generic plan cannot see that one term is rare (the
 // trigram index) and another common, and measured 7x slower on a common one.
 
-constexpr Statement kFind{"search_find", R"sql(
+constexpr Statement kSearchFind{"search_find", R"sql(
 SELECT )sql" CHATD_MESSAGE_COLUMNS("m") R"sql(,
        (extract(epoch FROM m.created_at) * 1000000)::bigint
 FROM members mm
@@ -121,7 +121,7 @@ std::vector<SearchHit> SearchStore::find(model::UserId reader, model::Conversati
     if (t.text.size() > longest.size()) longest = t.text;
   }
   auto from = start_of(after);
-  return hits_of(tx_of(tx_).work().exec_params(kFind.sql, reader, conversation,
+  return hits_of(tx_of(tx_).work().exec_params(kSearchFind.sql, reader, conversation,
                                                term_list(terms).dump(), like_pattern(longest),
                                                micros_of(from), from.conversation, from.seq,
                                                limit));

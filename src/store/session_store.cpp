@@ -7,7 +7,7 @@ namespace chatd::store {
 
 namespace {
 
-constexpr Statement kInsert{"sessions_insert",
+constexpr Statement kSessionInsert{"sessions_insert",
                             "INSERT INTO sessions (user_id, token_hash) VALUES ($1, $2)"};
 
 constexpr Statement kUserFor{
@@ -23,7 +23,7 @@ constexpr Statement kRevoke{
 }  // namespace
 
 void SessionStore::insert(model::UserId user, const std::string& token_hash) {
-  tx_of(tx_).exec(kInsert, user, token_hash);
+  tx_of(tx_).exec(kSessionInsert, user, token_hash);
 }
 
 std::optional<model::User> SessionStore::user_for(const std::string& token_hash) {

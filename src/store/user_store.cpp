@@ -9,12 +9,12 @@ namespace {
 
 #define USER_COLUMNS "id, username, display_name, " CHATD_SQL_MS("created_at")
 
-constexpr Statement kInsert{"users_insert", R"sql(
+constexpr Statement kUserInsert{"users_insert", R"sql(
 INSERT INTO users (username, display_name, password_hash, dm_policy) VALUES ($1, $2, $3, $4)
 ON CONFLICT (username) DO NOTHING
 RETURNING )sql" USER_COLUMNS};
 
-constexpr Statement kFind{"users_find", "SELECT " USER_COLUMNS " FROM users WHERE id = $1"};
+constexpr Statement kUserFind{"users_find", "SELECT " USER_COLUMNS " FROM users WHERE id = $1"};
 
 constexpr Statement kCredentials{
     "users_credentials",
@@ -43,14 +43,14 @@ std::optional<model::User> UserStore::insert(const std::string& username,
                                              const std::string& display_name,
                                              const std::string& password_hash,
                                              model::DmPolicy dm_policy) {
-  auto r = tx_of(tx_).exec(kInsert, username, display_name, password_hash,
+  auto r = tx_of(tx_).exec(kUserInsert, username, display_name, password_hash,
                            std::string(model::to_string(dm_policy)));
   if (r.empty()) return std::nullopt;
   return user_from(r[0]);
 }
 
 std::optional<model::User> UserStore::find(model::UserId id) {
-  auto r = tx_of(tx_).exec(kFind, id);
+  auto r = tx_of(tx_).exec(kUserFind, id);
   if (r.empty()) return std::nullopt;
   return user_from(r[0]);
 }
