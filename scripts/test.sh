@@ -68,7 +68,10 @@ fi
 
 if [ "${CHATD_TEST_ASAN:-1}" = 1 ]; then
   stage "the whole suite under AddressSanitizer + UndefinedBehaviorSanitizer"
-  CHATD_BUILD_TYPE=Check CHATD_SANITIZE=ON CHATD_WERROR=ON scripts/build.sh "$root/build-asan"
+  # Only what the stage runs: the server and the two suites (not the
+  # benchmark tools or the topology tests).
+  CHATD_BUILD_TYPE=Check CHATD_SANITIZE=ON CHATD_WERROR=ON scripts/build.sh "$root/build-asan" \
+    chatd chatd_unit_tests chatd_integration_tests
   # Leaks are reported at exit of every chatd and test process; suppressions
   # (one line each, with the reason) live in tests/sanitizers/.
   CHATD_TEST_SLOWDOWN=3 \
@@ -80,7 +83,8 @@ fi
 
 if [ "${CHATD_TEST_TSAN:-1}" = 1 ]; then
   stage "the concurrency tests under ThreadSanitizer"
-  CHATD_BUILD_TYPE=Check CHATD_TSAN=ON scripts/build.sh "$root/build-tsan"
+  CHATD_BUILD_TYPE=Check CHATD_TSAN=ON scripts/build.sh "$root/build-tsan" \
+    chatd chatd_unit_tests chatd_integration_tests
   # The hub's parts, the worker pool, the token cache, the client session and
   # the newest-page cache (unit), and the send batcher, fan-out, presence,
   # notify channel, push workers, the HTTP deadline sweep and the newest-page
