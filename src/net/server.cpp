@@ -305,12 +305,8 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
       body_parser.body_limit(std::numeric_limits<std::uint64_t>::max());
       StreamedBody body(*conn, buffer, body_parser, expect_continue, opt.read_timeout);
       request.body_source = &body;
-      http::Dispatched dispatched = st->dispatcher.dispatch(std::move(request));
-      if (auto* task = std::get_if<Task<http::Response>>(&dispatched)) {
-        answer.emplace(co_await std::move(*task));  // while `body` lives
-      } else {
-        answer.emplace(std::move(std::get<http::Response>(dispatched)));
-      }
+      // Awaited while `body` lives (uploads are few: handle()'s frame is fine).
+      answer.emplace(co_await st->dispatcher.handle(std::move(request)));
       // A body not read to its end (a refusal): the connection cannot carry
       // another request. Close after the answer, letting the client read it.
       if (!body.done()) {
