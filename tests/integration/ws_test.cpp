@@ -345,16 +345,31 @@ TEST_F(WebSocket, AClientThatNeverReadsIsClosedWhileOthersKeepReceiving) {
       }
     });
   }
+  // The slow socket's queue (1 MiB) holds about 250 of these frames; by 400
+  // sent to the fast one it has overflowed (at 150 it has not: reading then
+  // keeps it open). It reads from then on, while the sends go on: a close
+  // frame stuck behind a half-written frame reaches only a client that reads
+  // within the closing handshake's 5 s, and the sends after the overflow
+  // take longer than that on a slow build.
+  constexpr int kOverflowed = 400;
+  std::atomic<bool> look{false};
+  std::atomic<int> slow_code{-2};
+  std::thread slow_reader([&] {
+    while (!look.load()) std::this_thread::sleep_for(10ms);
+    slow_code = slow->wait_closed(20s);
+  });
   int received = 0;
   while (received < 1200) {
     auto f = fast->read_until(is_event, 20s);
-    ASSERT_TRUE(f) << "the fast client stalled at " << received;
-    ++received;
+    if (!f) break;
+    if (++received == kOverflowed) look = true;
   }
+  look = true;
   for (auto& t : threads) t.join();
+  slow_reader.join();
+  EXPECT_EQ(received, 1200) << "the fast client stalled";
   EXPECT_EQ(sent.load(), 1200);
-  // The slow one was cut off (it reads the close only now).
-  EXPECT_EQ(slow->wait_closed(20s), 1013) << "a slow reader is closed as too slow";
+  EXPECT_EQ(slow_code.load(), 1013) << "a slow reader is closed as too slow";
 }
 
 TEST_F(WebSocket, MalformedFramesGetErrorsOrTheRightClose) {
