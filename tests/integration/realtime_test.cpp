@@ -588,7 +588,7 @@ TEST_F(Realtime, ReadyzReportsALostListenConnection) {
   auto until = Clock::now() + 3s;
   while (Clock::now() < until && !reported) {
     db_->query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-               "WHERE application_name = 'chatd-listen'");
+               "WHERE application_name = 'chatd-listen' AND datname = current_database()");
     for (int i = 0; i < 5 && !reported; ++i) {
       auto r = client().get("/readyz");
       reported = r.status == 503 && r.body.find("not listening") != std::string::npos;
@@ -610,10 +610,11 @@ TEST_F(Realtime, TheNotifyPublisherNoticesALostConnectionWithoutWaitingForAPubli
   auto conv = direct(a, b).json()["conversation"].value("id", 0LL);
   ASSERT_EQ(send(a, conv, "1", "first").status, 201);
   std::this_thread::sleep_for(300ms);
-  ASSERT_EQ(db_->query("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'chatd-publish'"),
+  ASSERT_EQ(db_->query("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'chatd-publish' "
+                        "AND datname = current_database()"),
             "1");
   db_->query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-             "WHERE application_name = 'chatd-publish'");
+             "WHERE application_name = 'chatd-publish' AND datname = current_database()");
   auto until = Clock::now() + 4s;
   while (Clock::now() < until &&
          server_->output().find("publisher lost its connection") == std::string::npos) {
