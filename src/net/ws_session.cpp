@@ -116,6 +116,15 @@ class WsTransport final : public realtime::Transport,
     if (!open_ || draining_) return;
     if (queue_.size() >= limits_.max_frames || bytes_ + frame->size() > limits_.max_bytes) {
       // Too slow to read: close rather than buffer without bound; it recovers with `sync`.
+      // Said now: the socket's "ws closed" line (with its user) comes only
+      // once the close frame is out, or the closing handshake's 5 s are up.
+      beast::error_code ec;
+      auto ep = socket_.remote_endpoint(ec);
+      std::string remote = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+      log_event(spdlog::level::warn, "ws too slow",
+                {{"remote", remote},
+                 {"frames", static_cast<long long>(queue_.size())},
+                 {"bytes", static_cast<long long>(bytes_)}});
       close(1013, "client too slow; reconnect and sync");
       return;
     }

@@ -345,26 +345,26 @@ TEST_F(WebSocket, AClientThatNeverReadsIsClosedWhileOthersKeepReceiving) {
       }
     });
   }
-  // The slow socket's queue (1 MiB) holds about 250 of these frames; by 400
-  // sent to the fast one it has overflowed (at 150 it has not: reading then
-  // keeps it open). It reads from then on, while the sends go on: a close
-  // frame stuck behind a half-written frame reaches only a client that reads
-  // within the closing handshake's 5 s, and the sends after the overflow
-  // take longer than that on a slow build.
-  constexpr int kOverflowed = 400;
-  std::atomic<bool> look{false};
+  // The slow socket's queue (1 MiB) and the kernel's buffers fill after
+  // some 300 of these frames. It reads once the server says it cut a reader
+  // off, while the sends go on: the close frame waits behind a half-written
+  // frame, and reaches only a client that reads within the closing
+  // handshake's 5 s (reading too early keeps it open, and fails).
+  std::atomic<bool> done{false};
   std::atomic<int> slow_code{-2};
   std::thread slow_reader([&] {
-    while (!look.load()) std::this_thread::sleep_for(10ms);
+    while (!done && server_->output().find("ws too slow") == std::string::npos) {
+      std::this_thread::sleep_for(10ms);
+    }
     slow_code = slow->wait_closed(20s);
   });
   int received = 0;
   while (received < 1200) {
     auto f = fast->read_until(is_event, 20s);
     if (!f) break;
-    if (++received == kOverflowed) look = true;
+    ++received;
   }
-  look = true;
+  done = true;
   for (auto& t : threads) t.join();
   slow_reader.join();
   EXPECT_EQ(received, 1200) << "the fast client stalled";
