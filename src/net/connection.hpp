@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <chrono>
 #include <ctime>
 #include <unordered_map>
@@ -32,6 +33,13 @@ inline std::chrono::steady_clock::time_point coarse_now() {
   clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
   return std::chrono::steady_clock::time_point(std::chrono::seconds(ts.tv_sec) +
                                                std::chrono::nanoseconds(ts.tv_nsec));
+}
+
+// "address:port" of the socket's peer, for logs; empty once it is gone.
+inline std::string peer_text(const boost::asio::ip::tcp::socket& socket) {
+  boost::system::error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  return ec ? std::string() : ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
 struct Connection {

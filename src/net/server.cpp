@@ -205,11 +205,7 @@ asio::awaitable<void> serve(std::shared_ptr<Server::State> st, std::shared_ptr<C
   Watched watched(st->deadlines[context], conn.get());
   beast::flat_buffer buffer;
   beast::error_code ec;
-  std::string remote;
-  {
-    auto ep = conn->stream.socket().remote_endpoint(ec);
-    if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
-  }
+  std::string remote = peer_text(conn->stream.socket());
   bool lingering = false;
   for (;;) {
     if (buffer.size() == 0) {

@@ -118,11 +118,8 @@ class WsTransport final : public realtime::Transport,
       // Too slow to read: close rather than buffer without bound; it recovers with `sync`.
       // Said now: the socket's "ws closed" line (with its user) comes only
       // once the close frame is out, or the closing handshake's 5 s are up.
-      beast::error_code ec;
-      auto ep = socket_.remote_endpoint(ec);
-      std::string remote = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
       log_event(spdlog::level::warn, "ws too slow",
-                {{"remote", remote},
+                {{"remote", peer_text(socket_)},
                  {"frames", static_cast<long long>(queue_.size())},
                  {"bytes", static_cast<long long>(bytes_)}});
       close(1013, "client too slow; reconnect and sync");
