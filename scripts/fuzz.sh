@@ -19,7 +19,7 @@ CXX=clang++ CHATD_BUILD_TYPE=Check CHATD_FUZZ=ON CHATD_BUILD_TESTS=OFF scripts/b
 out="$root/var/fuzz"
 mkdir -p "$out"
 # One target per core at a time: each is one process on one core.
-jobs="${CHATD_FUZZ_JOBS:-$(nproc)}"
+at_once="${CHATD_FUZZ_JOBS:-$(nproc)}"
 
 # run_one TARGET: runs it on a copy of its seeds; its exit code goes to
 # var/fuzz/TARGET/last.rc, its output to last.log.
@@ -40,7 +40,7 @@ run_one() {
 
 for t in "${targets[@]}"; do
   rm -f "$out/$t/last.rc"
-  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  while [ "$(jobs -rp | wc -l)" -ge "$at_once" ]; do wait -n || true; done
   run_one "$t" &
 done
 wait
