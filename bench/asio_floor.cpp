@@ -7,6 +7,12 @@
 // chatd against this is what chatd's own code costs; this against nginx is
 // what the library and the threading cost.
 //
+// It is also the floor under the connect storm (bench/run.sh, connect-rate):
+// a request for /v1/ws is upgraded by Beast's own handshake and the socket is
+// then held with a read pending, as chatd holds an idle one. No token, no
+// database, no session, no presence: chatd against this is what chatd's
+// authenticated, registered socket costs over a bare Beast WebSocket.
+//
 //   chatd_asio_floor PORT [THREADS]   (127.0.0.1 only; until killed)
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange
 
@@ -18,17 +24,21 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 namespace asio = boost::asio;
+namespace websocket = boost::beast::websocket;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -38,6 +48,22 @@ constexpr std::string_view kAnswer =
     "HTTP/1.1 200 OK\r\nServer: chatd\r\nContent-Type: application/json\r\n"
     "X-Request-Id: 000000000000000000000001\r\nContent-Length: 15\r\n\r\n"
     "{\"status\":\"ok\"}";
+
+// Upgrades with the request already read (`request`), then reads until the
+// client closes: the socket held idle, with Beast's read pending.
+asio::awaitable<void> hold_websocket(tcp::socket socket, std::string request) {
+  websocket::stream<tcp::socket> ws(std::move(socket));
+  boost::system::error_code ec;
+  co_await ws.async_accept(asio::buffer(request), asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return;
+  request = std::string();  // the socket holds nothing more than Beast's state while idle
+  boost::beast::flat_buffer frame;
+  for (;;) {
+    co_await ws.async_read(frame, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    frame.clear();
+  }
+}
 
 asio::awaitable<void> serve(tcp::socket socket) {
   char buf[4096];
@@ -55,6 +81,12 @@ asio::awaitable<void> serve(tcp::socket socket) {
       std::string_view rest(buf + start, have - start);
       auto end = rest.find("\r\n\r\n");
       if (end == std::string_view::npos) break;
+      // A WebSocket upgrade (the connect storm) is the connection's first
+      // and only request.
+      if (start == 0 && rest.substr(0, 11) == "GET /v1/ws ") {
+        co_await hold_websocket(std::move(socket), std::string(buf, end + 4));
+        co_return;
+      }
       start += end + 4;
       ++answered;
     }

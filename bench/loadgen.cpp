@@ -30,12 +30,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <malloc.h>
+#include <sys/resource.h>
 
 #include <nlohmann/json.hpp>
 
@@ -54,6 +58,7 @@ struct Options {
   std::uint16_t port = 8080;
   int conns = 64, users = 64, pairs = 64, members = 1000, messages = 20, count = 1000, sources = 1;
   int window = 1;
+  int prefault = 1;
   double seconds = 10, rate = 1000;
   long long conv = 0, before = 0, user = 1;
   std::string q;
@@ -475,6 +480,27 @@ asio::awaitable<void> fanout(std::shared_ptr<Shared> sh, Json* out) {
   for (auto& s : sockets) s->async_close(websocket::close_code::normal, asio::detached);
 }
 
+// The load generator's own memory for `bytes` of socket state, touched before
+// a timed run and kept: the heap is grown in 1 MiB pieces that are written,
+// freed and, with trimming off, not given back, so the sockets' allocations
+// later reuse pages already mapped. Without it the load generator first-touches
+// ~7.5 KiB per socket during the storm, and the kernel's page clearing for it
+// took twice as long after the bench's earlier scenarios (clear_page_erms,
+// docs/performance.md): a cost of the harness, counted against chatd.
+void prefault_heap(std::size_t bytes) {
+  mallopt(M_TRIM_THRESHOLD, INT32_MAX);
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  constexpr std::size_t kPiece = 1 << 20;
+  std::vector<void*> pieces;
+  for (std::size_t done = 0; done < bytes; done += kPiece) {
+    void* p = std::malloc(kPiece);
+    if (!p) break;
+    std::memset(p, 1, kPiece);
+    pieces.push_back(p);
+  }
+  for (auto it = pieces.rbegin(); it != pieces.rend(); ++it) std::free(*it);
+}
+
 // ---- connections: open N authenticated sockets, --conns at a time (a
 // reconnect storm: many clients at once, not one after another), then hold
 // them idle.
@@ -484,6 +510,7 @@ asio::awaitable<void> connections(std::shared_ptr<Shared> sh, Json* out) {
   using Socket = std::shared_ptr<websocket::stream<beast::tcp_stream>>;
   std::vector<Socket> sockets;
   sockets.reserve(static_cast<std::size_t>(o.count));
+  if (o.prefault) prefault_heap(static_cast<std::size_t>(o.count) * 10 * 1024);
   int next = 0;
   int running = std::max(1, std::min(o.conns, o.count));
   asio::steady_timer all_done(ex, std::chrono::steady_clock::time_point::max());
@@ -507,6 +534,12 @@ asio::awaitable<void> connections(std::shared_ptr<Shared> sh, Json* out) {
     }
     if (--running == 0) all_done.cancel();
   };
+  auto faults = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<long long>(u.ru_minflt + u.ru_majflt);
+  };
+  const long long faults0 = faults();
   auto t0 = Clock::now();
   const int openers = running;
   for (int k = 0; k < openers; ++k) asio::co_spawn(ex, opener(), asio::detached);
@@ -514,6 +547,7 @@ asio::awaitable<void> connections(std::shared_ptr<Shared> sh, Json* out) {
   co_await all_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   (*out)["opened"] = static_cast<long long>(sockets.size());
+  (*out)["loadgen_page_faults"] = faults() - faults0;
   (*out)["connect_per_s"] = sockets.size() / secs;
   (*out)["concurrent"] = openers;
   (*out)["connect_p50_ms"] = total.pct(0.5);
@@ -570,6 +604,7 @@ int main(int argc, char** argv) {
     else if (k == "--conv") o.conv = std::stoll(v);
     else if (k == "--before") o.before = std::stoll(v);
     else if (k == "--window") o.window = std::stoi(v);
+    else if (k == "--prefault") o.prefault = std::stoi(v);
     else if (k == "--q") o.q = v;
     else if (k == "--user") o.user = std::stoll(v);
     else { std::cerr << "unknown option " << k << "\n"; return 2; }

@@ -134,7 +134,7 @@ chatd1_port=$(free_port)
 chatd1_pid=$!; pids+=("$chatd1_pid")
 for _ in $(seq 100); do curl -sf "127.0.0.1:$chatd1_port/readyz" >/dev/null && break; sleep 0.1; done
 rps() { wrk -t1 -c"$1" -d"${D}s" --latency "http://127.0.0.1:$2/healthz" | awk '/Requests\/sec/ {print $2}'; }
-vs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+vs() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.3f", a / b; else print "null" }'; }
 for c in $HTTP_CONNS; do
   a=$(rps "$c" "$chatd1_port"); b=$(rps "$c" "$nginx_port"); f=$(rps "$c" "$floor_port")
   emit "http-floor-c$c" "$a" "$b" "req/s, one IO thread (baseline: nginx, one worker; target >= 1.0x)" \
@@ -234,6 +234,13 @@ if [ "$CONNS_N" -gt "$fd_cap" ]; then
   echo "connections: descriptor hard limit $(ulimit -Hn) caps the run at $fd_cap sockets (asked: $CONNS_N)" >&2
   CONNS_N=$fd_cap
 fi
+# The floor under the storm: the same storm against the two-thread Asio floor,
+# whose /v1/ws is Beast's handshake and an idle read, nothing else (no token,
+# database, session or presence). Run first: its sockets cost nothing to close.
+fl=$("$bin/chatd_loadgen" connections --port "$floor2_port" --users "$USERS" --count "$CONNS_N" \
+       --sources 4 --seconds 1 | tail -n 1)
+floor_rate=$(jget "$fl" connect_per_s | grep . || echo 0)
+sleep 2
 rss() { awk '/VmRSS/ {print $2}' "/proc/$chatd_pid/status"; }
 before=$(rss)
 "$bin/chatd_loadgen" connections --port "$port" --users "$USERS" --count "$CONNS_N" --sources 4 \
@@ -247,9 +254,13 @@ c=$(tail -n 1 "$work/conns.out")
 opened=$(jget "$c" opened); opened=${opened:-0}
 per=$(awk -v a="$during" -v b="$before" -v n="$opened" 'BEGIN { if (n > 0) printf "%.2f", (a - b) / n; else print "null" }')
 emit "connections-$CONNS_N" "$per" 4 "KiB RSS per socket (baseline: target)" "\"opened\":$opened"
-emit "connect-rate" "$(jget "$c" connect_per_s | grep . || echo 0)" 10000 \
+rate=$(jget "$c" connect_per_s | grep . || echo 0)
+emit "connect-rate" "$rate" 10000 \
   "authenticated sockets opened/s (baseline: target)" \
-  "\"concurrent\":$(jget "$c" concurrent),\"connect_p50_ms\":$(jget "$c" connect_p50_ms),\"connect_p99_ms\":$(jget "$c" connect_p99_ms),\"tcp_p99_ms\":$(jget "$c" tcp_p99_ms),\"frames_received\":$(jget "$c" frames_received)"
+  "\"concurrent\":$(jget "$c" concurrent),\"connect_p50_ms\":$(jget "$c" connect_p50_ms),\"connect_p99_ms\":$(jget "$c" connect_p99_ms),\"tcp_p99_ms\":$(jget "$c" tcp_p99_ms),\"frames_received\":$(jget "$c" frames_received),\"asio_floor\":$floor_rate,\"vs_asio_floor\":$(vs "$rate" "$floor_rate")"
+emit "connect-rate-vs-floor" "$rate" "$floor_rate" \
+  "authenticated sockets opened/s (baseline: bare Beast WebSocket, same storm)" \
+  "\"floor_p50_ms\":$(jget "$fl" connect_p50_ms),\"floor_p99_ms\":$(jget "$fl" connect_p99_ms)"
 
 # 6. history: newest and an older page of a long conversation vs pgbench on the same SELECT
 # (target: newest >= 1.0x)
