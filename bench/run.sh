@@ -237,6 +237,13 @@ fi
 # The floor under the storm: the same storm against the two-thread Asio floor,
 # whose /v1/ws is Beast's handshake and an idle read, nothing else (no token,
 # database, session or presence). Run first: its sockets cost nothing to close.
+# Before both, one storm unmeasured: the first storm after the earlier
+# scenarios ran at a third of the rate of the next ones whichever server
+# answered it (the floor: 5,902/s, then 14,973-17,041/s; docs/performance.md),
+# a cost of the machine's state that neither server's figure should carry.
+"$bin/chatd_loadgen" connections --port "$floor2_port" --users "$USERS" --count "$CONNS_N" \
+  --sources 4 --seconds 1 > /dev/null
+sleep 2
 fl=$("$bin/chatd_loadgen" connections --port "$floor2_port" --users "$USERS" --count "$CONNS_N" \
        --sources 4 --seconds 1 | tail -n 1)
 floor_rate=$(jget "$fl" connect_per_s | grep . || echo 0)
