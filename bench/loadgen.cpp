@@ -6,7 +6,7 @@
 //   chatd_loadgen send-ws     --port P --conns 64 --seconds 10 --users N
 //   chatd_loadgen e2e         --port P --rate 1000 --seconds 10 --users N --pairs 64
 //   chatd_loadgen fanout      --port P --members 1000 --messages 20 --users N
-//   chatd_loadgen connections --port P --count 10000 --users N --sources 4 [--conns 64]
+//   chatd_loadgen connections --port P --count 10000 --users N --sources 4 [--conns 64] [--prefault 0]
 //   chatd_loadgen history     --port P --conns 64 --seconds 10 --conv C [--before S]
 //   chatd_loadgen search      --port P --conns 16 --seconds 10 --q WORD --user ID
 //   chatd_loadgen window      --port P --pairs 100 --window 8 --seconds 10 --users N

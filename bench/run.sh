@@ -241,11 +241,13 @@ fi
 # scenarios ran at a third of the rate of the next ones whichever server
 # answered it (the floor: 5,902/s, then 14,973-17,041/s; docs/performance.md),
 # a cost of the machine's state that neither server's figure should carry.
-"$bin/chatd_loadgen" connections --port "$floor2_port" --users "$USERS" --count "$CONNS_N" \
-  --sources 4 --seconds 1 > /dev/null
+floor_storm() {
+  "$bin/chatd_loadgen" connections --port "$floor2_port" --users "$USERS" --count "$CONNS_N" \
+    --sources 4 --seconds 1 | tail -n 1
+}
+floor_storm > /dev/null
 sleep 2
-fl=$("$bin/chatd_loadgen" connections --port "$floor2_port" --users "$USERS" --count "$CONNS_N" \
-       --sources 4 --seconds 1 | tail -n 1)
+fl=$(floor_storm)
 floor_rate=$(jget "$fl" connect_per_s | grep . || echo 0)
 sleep 2
 rss() { awk '/VmRSS/ {print $2}' "/proc/$chatd_pid/status"; }
