@@ -9,7 +9,8 @@
 //
 // It is also the floor under the connect storm (bench/run.sh, connect-rate):
 // a request for /v1/ws is upgraded by Beast's own handshake and the socket is
-// then held with a read pending, as chatd holds an idle one. No token, no
+// then held idle with Beast's read pending (chatd waits for readability
+// instead, and holds less memory). No token, no
 // database, no session, no presence: chatd against this is what chatd's
 // authenticated, registered socket costs over a bare Beast WebSocket.
 //
