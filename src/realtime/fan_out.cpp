@@ -163,14 +163,25 @@ bool FanOut::step() {
   bool take_signal = !signals_.empty() && (signal_turn_ || ready_.empty());
   signal_turn_ = !signal_turn_;
   if (take_signal) {
-    Notice n = std::move(signals_.front());
-    signals_.pop_front();
+    // Presence comes in bursts (the presence thread commits users in
+    // batches, and a restart brings everyone back): consecutive presence
+    // notices share one read, and keep their order.
+    std::vector<Notice> batch;
+    do {
+      batch.push_back(std::move(signals_.front()));
+      signals_.pop_front();
+    } while (batch.front().kind == Notice::Kind::presence && batch.size() < opt_.presence_batch &&
+             !signals_.empty() && signals_.front().kind == Notice::Kind::presence);
     lock.unlock();
     try {
-      handle(n);
+      if (batch.front().kind == Notice::Kind::presence) {
+        presence(batch);
+      } else {
+        handle(batch.front());
+      }
     } catch (const std::exception& e) {
-      bump(counters_.errors);
-      spdlog::debug("fan-out: signal dropped: {}", e.what());
+      bump(counters_.errors, batch.size());
+      spdlog::debug("fan-out: {} signal(s) dropped: {}", batch.size(), e.what());
     }
     return true;
   }
@@ -305,6 +316,28 @@ void FanOut::send_to(const std::unordered_set<UserId>& users, UserId except, con
   }
 }
 
+void FanOut::presence(const std::vector<Notice>& batch) {
+  // Only the audience connected here is read: with nobody here, nothing is.
+  auto local = sessions_.users();
+  if (local.empty()) return;
+  std::vector<UserId> users;
+  for (const auto& n : batch) users.push_back(n.user);
+  std::sort(users.begin(), users.end());
+  users.erase(std::unique(users.begin(), users.end()), users.end());
+  std::unordered_map<UserId, std::vector<UserId>> audience;
+  for (const auto& [user, contact] : reader_.audiences(users, local)) {
+    audience[user].push_back(contact);
+  }
+  for (const auto& n : batch) {  // in the order announced: online, then offline
+    auto it = audience.find(n.user);
+    if (it == audience.end()) continue;
+    Frame frame = presence_frame(n.user, n.online);
+    for (UserId contact : it->second) {
+      for (const auto& s : sessions_.sessions_of(contact)) s->deliver_frame(frame);
+    }
+  }
+}
+
 void FanOut::handle(const Notice& n) {
   switch (n.kind) {
     // The member's settings and standing are read now, not when the notice
@@ -334,20 +367,19 @@ void FanOut::handle(const Notice& n) {
       for (const auto& s : sessions_.sessions_of(n.user)) s->deliver_frame(frame);
       break;
     }
-    case Notice::Kind::presence: {
-      auto contacts = reader_.contacts(n.user);
-      std::unordered_set<UserId> to(contacts.begin(), contacts.end());
-      send_to(to, n.user, presence_frame(n.user, n.online));
+    case Notice::Kind::presence:
+      presence({n});
       break;
-    }
     case Notice::Kind::visibility: {
       // Only a user who is connected looks different: hidden, the audience
       // hears "offline" once (it must not keep showing them online); shown
       // again, "online". An absent user's audience already sees them offline.
-      if (!reader_.online(n.user)) return;
-      auto contacts = reader_.contacts(n.user, true);
-      std::unordered_set<UserId> to(contacts.begin(), contacts.end());
-      send_to(to, n.user, presence_frame(n.user, n.online));
+      auto local = sessions_.users();
+      if (local.empty() || !reader_.online(n.user)) return;
+      Frame frame = presence_frame(n.user, n.online);
+      for (const auto& [user, contact] : reader_.audiences({n.user}, local, true)) {
+        for (const auto& s : sessions_.sessions_of(contact)) s->deliver_frame(frame);
+      }
       break;
     }
     default:

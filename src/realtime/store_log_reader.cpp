@@ -24,10 +24,14 @@ std::vector<model::UserId> StoreLogReader::member_ids(model::ConversationId id) 
       store::TxMode::one_statement);
 }
 
-std::vector<model::UserId> StoreLogReader::contacts(model::UserId user, bool even_hidden) {
+std::vector<std::pair<model::UserId, model::UserId>> StoreLogReader::audiences(
+    const std::vector<model::UserId>& users, const std::vector<model::UserId>& among,
+    bool even_hidden) {
   return store::transact(
       *db_,
-      [&](store::Transaction& tx) { return store::ConversationStore(tx).contacts(user, even_hidden); },
+      [&](store::Transaction& tx) {
+        return store::ConversationStore(tx).audiences(users, among, even_hidden);
+      },
       store::TxMode::one_statement);
 }
 

@@ -117,13 +117,18 @@ constexpr Statement kMemberIds{"conv_member_ids",
 // in the inbox (a request's sender hears nothing until it is accepted), both
 // sides showing presence. Read when the notice is delivered, so a switch
 // holds for notices already in flight.
-constexpr Statement kContacts{"conv_contacts", R"sql(
-SELECT DISTINCT other.user_id
+// Pairs (user, contact) for many users, only among `$2` (the users connected
+// to the asking instance): an instance reads the part of each audience it can
+// reach, not every member of every group the user is in.
+constexpr Statement kAudiences{"conv_audiences", R"sql(
+SELECT DISTINCT mine.user_id, other.user_id
 FROM members mine
+JOIN users me ON me.id = mine.user_id
 JOIN members other ON other.conversation_id = mine.conversation_id
 JOIN users them ON them.id = other.user_id
-WHERE mine.user_id = $1 AND other.user_id <> $1 AND mine.state = 'inbox' AND them.show_presence
-  AND ($2 OR (SELECT show_presence FROM users WHERE id = $1)))sql"};
+WHERE mine.user_id = ANY($1::bigint[]) AND other.user_id = ANY($2::bigint[])
+  AND other.user_id <> mine.user_id AND mine.state = 'inbox' AND them.show_presence
+  AND ($3 OR me.show_presence))sql"};
 
 constexpr Statement kHasSocket{"conv_has_socket", "SELECT 1 FROM presence WHERE user_id = $1 LIMIT 1"};
 
@@ -352,10 +357,13 @@ std::vector<UserId> ConversationStore::member_ids(ConversationId id) {
   return out;
 }
 
-std::vector<UserId> ConversationStore::contacts(UserId user, bool even_hidden) {
-  std::vector<UserId> out;
-  for (const auto& row : tx_of(tx_).exec(kContacts, user, even_hidden)) {
-    out.push_back(row[0].as<std::int64_t>());
+std::vector<std::pair<UserId, UserId>> ConversationStore::audiences(
+    const std::vector<UserId>& users, const std::vector<UserId>& among, bool even_hidden) {
+  std::vector<std::pair<UserId, UserId>> out;
+  if (users.empty() || among.empty()) return out;
+  for (const auto& row :
+       tx_of(tx_).exec(kAudiences, int_array<UserId>(users), int_array<UserId>(among), even_hidden)) {
+    out.emplace_back(row[0].as<std::int64_t>(), row[1].as<std::int64_t>());
   }
   return out;
 }

@@ -88,12 +88,20 @@ class MemoryLog final : public realtime::LogReader {
     return {members[id].begin(), members[id].end()};
   }
   bool online(model::UserId user) override { return connected.count(user) > 0; }
-  std::vector<model::UserId> contacts(model::UserId user, bool = false) override {
-    std::set<model::UserId> out;
-    for (const auto& [c, who] : members) {
-      if (who.count(user)) out.insert(who.begin(), who.end());
+  std::vector<std::pair<model::UserId, model::UserId>> audiences(
+      const std::vector<model::UserId>& users, const std::vector<model::UserId>& among,
+      bool = false) override {
+    ++audience_reads;
+    std::set<model::UserId> here(among.begin(), among.end());
+    std::set<std::pair<model::UserId, model::UserId>> out;
+    for (model::UserId user : users) {
+      for (const auto& [c, who] : members) {
+        if (!who.count(user)) continue;
+        for (model::UserId other : who) {
+          if (other != user && here.count(other)) out.insert({user, other});
+        }
+      }
     }
-    out.erase(user);
     return {out.begin(), out.end()};
   }
   std::optional<model::MemberState> standing(model::ConversationId id, model::UserId user) override {
@@ -115,7 +123,7 @@ class MemoryLog final : public realtime::LogReader {
   std::set<model::UserId> connected;  // has a socket somewhere
   std::map<model::ConversationId, std::set<model::UserId>> members;
   std::set<model::ConversationId> failing;
-  std::atomic<int> reads{0}, member_reads{0};
+  std::atomic<int> reads{0}, member_reads{0}, audience_reads{0};
 };
 
 }  // namespace chatd::test

@@ -317,6 +317,50 @@ TEST_F(FanOutTest, PresenceGoesToTheUsersContacts) {
   EXPECT_TRUE(stranger->frames.empty());
 }
 
+TEST_F(FanOutTest, ABurstOfPresenceCostsOneReadAndKeepsItsOrder) {
+  log.members[1] = {10, 11};
+  log.members[2] = {12, 11, 13};
+  auto contact = connect(11), other = connect(13);
+  auto f = make();
+  f->signal(Notice::presence(10, true));
+  f->signal(Notice::presence(12, true));
+  f->signal(Notice::presence(10, false));
+  f->signal(Notice::presence(10, true));
+  run(*f);
+  EXPECT_EQ(log.audience_reads.load(), 1);
+  EXPECT_EQ(contact->frames, (std::vector<std::string>{
+                                 R"({"type":"presence","user_id":10,"online":true})",
+                                 R"({"type":"presence","user_id":12,"online":true})",
+                                 R"({"type":"presence","user_id":10,"online":false})",
+                                 R"({"type":"presence","user_id":10,"online":true})"}));
+  EXPECT_EQ(other->frames,
+            (std::vector<std::string>{R"({"type":"presence","user_id":12,"online":true})"}));
+  // A typing notice between two presence runs keeps its place.
+  log.members[1] = {10, 11};
+  f->signal(Notice::presence(10, false));
+  f->signal(Notice::typing(1, 10));
+  f->signal(Notice::presence(10, true));
+  run(*f);
+  EXPECT_EQ(log.audience_reads.load(), 3);
+  ASSERT_EQ(contact->frames.size(), 7u);
+  EXPECT_EQ(contact->frames[4], R"({"type":"presence","user_id":10,"online":false})");
+  EXPECT_EQ(contact->frames[5], R"({"type":"typing","conversation_id":1,"user_id":10})");
+  EXPECT_EQ(contact->frames[6], R"({"type":"presence","user_id":10,"online":true})");
+}
+
+TEST_F(FanOutTest, PresenceWithNobodyConnectedHereReadsNothing) {
+  log.members[1] = {10, 11};
+  auto f = make();
+  f->signal(Notice::presence(10, true));
+  run(*f);
+  EXPECT_EQ(log.audience_reads.load(), 0);
+  // The user's own sockets are not an audience: they are not told about themselves.
+  auto self = connect(10);
+  f->signal(Notice::presence(10, true));
+  run(*f);
+  EXPECT_TRUE(self->frames.empty());
+}
+
 TEST_F(FanOutTest, AStandingChangeGoesToTheUsersOwnDevicesOnly) {
   log.members[1] = {10, 11};
   log.muted.insert({1, 10});

@@ -10,7 +10,8 @@
 // degrades to catch-ups, never to unbounded memory. A read that fails puts
 // only that conversation on a backoff; the others go on. Read, typing and
 // presence signals wait in a bounded queue; beyond it they are dropped
-// (counted): they are hints, not history.
+// (counted): they are hints, not history. Presence reads only the audience
+// connected here, for a run of consecutive presence notices at once.
 //
 // A conversation none of whose members has a local connection is not read at
 // all: its position just moves on (a connection that attaches later reads its
@@ -42,6 +43,7 @@ class FanOut {
     std::size_t max_pending_conversations = 100'000;
     std::size_t max_content_bytes = 16u << 20;  // event content held for local delivery
     std::size_t max_signals = 10'000;           // read, typing, presence
+    std::size_t presence_batch = 64;            // presence notices sharing one read
     std::size_t max_cached_conversations = 100'000;
     int page = 500;
     std::chrono::milliseconds max_backoff{5000};
@@ -90,6 +92,8 @@ class FanOut {
   void merge_locked(model::ConversationId id, Pending p);
   void fan_out(model::ConversationId id, Pending& p);
   void handle(const Notice& n);
+  // Consecutive presence notices: one read of their audiences here.
+  void presence(const std::vector<Notice>& batch);
   State& state_for(model::ConversationId id, model::Seq from);
   std::unordered_set<model::UserId>& members(model::ConversationId id, State& st);
   bool any_local(const std::unordered_set<model::UserId>& users) const;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "chatd/model/conversation.hpp"
@@ -24,9 +25,12 @@ class LogReader {
   virtual store::Page<model::Event> events(model::ConversationId id, model::Seq after,
                                            int limit) = 0;
   virtual std::vector<model::UserId> member_ids(model::ConversationId id) = 0;
-  // Who hears the user's presence (ConversationStore::contacts); with
-  // `even_hidden`, also while the user hides it.
-  virtual std::vector<model::UserId> contacts(model::UserId user, bool even_hidden = false) = 0;
+  // Who among `among` hears each user's presence, as (user, contact) pairs
+  // (ConversationStore::audiences); with `even_hidden`, also while the user
+  // hides it.
+  virtual std::vector<std::pair<model::UserId, model::UserId>> audiences(
+      const std::vector<model::UserId>& users, const std::vector<model::UserId>& among,
+      bool even_hidden = false) = 0;
   // Whether the user has a socket on any instance.
   virtual bool online(model::UserId user) = 0;
   // The user's role and mute in the conversation; none when not a member.
@@ -43,7 +47,9 @@ class StoreLogReader final : public LogReader {
   ~StoreLogReader() override;
   store::Page<model::Event> events(model::ConversationId id, model::Seq after, int limit) override;
   std::vector<model::UserId> member_ids(model::ConversationId id) override;
-  std::vector<model::UserId> contacts(model::UserId user, bool even_hidden = false) override;
+  std::vector<std::pair<model::UserId, model::UserId>> audiences(
+      const std::vector<model::UserId>& users, const std::vector<model::UserId>& among,
+      bool even_hidden = false) override;
   bool online(model::UserId user) override;
   std::optional<model::MemberState> standing(model::ConversationId id, model::UserId user) override;
   std::optional<store::MemberPrivacy> privacy(model::ConversationId id, model::UserId user) override;

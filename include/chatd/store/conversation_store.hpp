@@ -66,9 +66,13 @@ class ConversationStore {
                                             int limit);
 
   std::vector<model::UserId> member_ids(model::ConversationId id);
-  // Who hears the user's presence: members of the conversations the user has
-  // in the inbox, where both show presence.
-  std::vector<model::UserId> contacts(model::UserId user, bool even_hidden = false);
+  // Who hears each user's presence: members of the conversations the user
+  // has in the inbox, where both show presence (with `even_hidden`, also
+  // while the user hides it). Only contacts in `among` are returned, as
+  // pairs (user, contact), once each.
+  std::vector<std::pair<model::UserId, model::UserId>> audiences(
+      const std::vector<model::UserId>& users, const std::vector<model::UserId>& among,
+      bool even_hidden = false);
   // A socket of the user is registered on some instance (migrations/0004);
   // a dead instance's rows count until another instance reaps them.
   bool has_socket(model::UserId user);
