@@ -180,7 +180,7 @@ bool FanOut::step() {
         handle(batch.front());
       }
     } catch (const std::exception& e) {
-      bump(counters_.errors, batch.size());
+      bump(counters_.errors);  // one failed read, however many notices it was for
       spdlog::debug("fan-out: {} signal(s) dropped: {}", batch.size(), e.what());
     }
     return true;
