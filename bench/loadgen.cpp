@@ -403,6 +403,8 @@ struct FanoutState {
   std::map<long long, std::pair<std::int64_t, int>> pending;  // message number -> (sent ns, deliveries)
   Latencies last;
   long long deliveries = 0;
+  long long frames = 0;           // every frame received, presence included
+  std::int64_t last_frame_ns = 0;
 };
 
 asio::awaitable<void> fan_receiver(std::shared_ptr<FanoutState> fs, std::shared_ptr<websocket::stream<beast::tcp_stream>> ws) {
@@ -412,6 +414,8 @@ asio::awaitable<void> fan_receiver(std::shared_ptr<FanoutState> fs, std::shared_
     buffer.clear();
     co_await ws->async_read(buffer, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
+    ++fs->frames;
+    fs->last_frame_ns = now_ns();
     auto text = beast::buffers_to_string(buffer.data());
     if (text.find("message.created") == std::string::npos) continue;
     auto digits = body_of(text, 'f').substr(0, 10);
@@ -441,8 +445,20 @@ asio::awaitable<void> fanout(std::shared_ptr<Shared> sh, Json* out) {
     asio::co_spawn(ex, fan_receiver(fs, ws), asio::detached);
   }
   (*out)["connect_s"] = std::chrono::duration<double>(Clock::now() - t0).count();
-  asio::steady_timer pause(ex, std::chrono::milliseconds(500));
-  co_await pause.async_wait(asio::use_awaitable);
+  // The members coming online tell each other (presence: up to M*(M-1)/2
+  // frames). The row measures fan-out to members already connected, so it
+  // starts once the sockets have been quiet for 300 ms (at most 30 s), and
+  // reports how long that took and what arrived meanwhile.
+  auto settle_start = Clock::now();
+  asio::steady_timer pause(ex);
+  for (;;) {
+    pause.expires_after(std::chrono::milliseconds(100));
+    co_await pause.async_wait(asio::use_awaitable);
+    bool quiet = now_ns() - fs->last_frame_ns >= 300'000'000;
+    if (quiet || Clock::now() - settle_start > std::chrono::seconds(30)) break;
+  }
+  (*out)["settle_s"] = std::chrono::duration<double>(Clock::now() - settle_start).count();
+  (*out)["settle_frames"] = fs->frames;
   beast::tcp_stream http(ex);
   beast::error_code ec;
   co_await http.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), o.port),

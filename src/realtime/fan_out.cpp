@@ -160,9 +160,15 @@ bool FanOut::step() {
     for (const auto& s : sessions_.all()) s->recheck();
     return true;
   }
-  bool take_signal = !signals_.empty() && (signal_turn_ || ready_.empty());
+  bool signals = !heard_.empty() || !signals_.empty();
+  bool take_signal = signals && (signal_turn_ || ready_.empty());
   signal_turn_ = !signal_turn_;
   if (take_signal) {
+    if (!heard_.empty()) {  // read already: one notice a turn, like any signal
+      lock.unlock();
+      deliver_heard();
+      return true;
+    }
     // Presence comes in bursts (the presence thread commits users in
     // batches, and a restart brings everyone back): consecutive presence
     // notices share one read, and keep their order.
@@ -175,7 +181,8 @@ bool FanOut::step() {
     lock.unlock();
     try {
       if (batch.front().kind == Notice::Kind::presence) {
-        presence(batch);
+        hear_presence(batch);
+        deliver_heard();
       } else {
         handle(batch.front());
       }
@@ -316,7 +323,7 @@ void FanOut::send_to(const std::unordered_set<UserId>& users, UserId except, con
   }
 }
 
-void FanOut::presence(const std::vector<Notice>& batch) {
+void FanOut::hear_presence(const std::vector<Notice>& batch) {
   // Only the audience connected here is read: with nobody here, nothing is.
   auto local = sessions_.users();
   if (local.empty()) return;
@@ -330,11 +337,17 @@ void FanOut::presence(const std::vector<Notice>& batch) {
   }
   for (const auto& n : batch) {  // in the order announced: online, then offline
     auto it = audience.find(n.user);
-    if (it == audience.end()) continue;
-    Frame frame = presence_frame(n.user, n.online);
-    for (UserId contact : it->second) {
-      for (const auto& s : sessions_.sessions_of(contact)) s->deliver_frame(frame);
-    }
+    if (it != audience.end()) heard_.push_back({n, it->second});
+  }
+}
+
+void FanOut::deliver_heard() {
+  if (heard_.empty()) return;
+  auto [n, audience] = std::move(heard_.front());
+  heard_.pop_front();
+  Frame frame = presence_frame(n.user, n.online);
+  for (UserId contact : audience) {
+    for (const auto& s : sessions_.sessions_of(contact)) s->deliver_frame(frame);
   }
 }
 
@@ -368,7 +381,8 @@ void FanOut::handle(const Notice& n) {
       break;
     }
     case Notice::Kind::presence:
-      presence({n});
+      hear_presence({n});
+      while (!heard_.empty()) deliver_heard();
       break;
     case Notice::Kind::visibility: {
       // Only a user who is connected looks different: hidden, the audience

@@ -348,6 +348,40 @@ TEST_F(FanOutTest, ABurstOfPresenceCostsOneReadAndKeepsItsOrder) {
   EXPECT_EQ(contact->frames[6], R"({"type":"presence","user_id":10,"online":true})");
 }
 
+TEST_F(FanOutTest, ABurstOfPresenceDoesNotHoldBackTheConversations) {
+  // Three conversations with events waiting, three presence notices: one read
+  // serves the notices, and each is delivered on its own turn, alternating
+  // with the conversations, not all before the next event.
+  for (model::ConversationId c : {1, 2, 3}) log.members[c] = {10, 11};
+  log.members[4] = {11, 20, 21, 22};
+  auto contact = connect(11);
+  auto f = make();
+  for (model::ConversationId c : {1, 2, 3}) {
+    log.append(c);
+    f->committed_here(log.logs[c]);
+  }
+  for (model::UserId u : {20, 21, 22}) f->signal(Notice::presence(u, true));
+  auto presence_frames = [&] { return contact->frames.size(); };
+  ASSERT_TRUE(f->step());  // conversation 1
+  EXPECT_EQ(seqs(*contact, 1).size(), 1u);
+  EXPECT_EQ(presence_frames(), 0u);
+  ASSERT_TRUE(f->step());  // the read, and the first notice
+  EXPECT_EQ(log.audience_reads.load(), 1);
+  EXPECT_EQ(presence_frames(), 1u);
+  ASSERT_TRUE(f->step());  // conversation 2 before the second notice
+  EXPECT_EQ(seqs(*contact, 2).size(), 1u);
+  EXPECT_EQ(presence_frames(), 1u);
+  ASSERT_TRUE(f->step());
+  EXPECT_EQ(presence_frames(), 2u);
+  run(*f);
+  EXPECT_EQ(seqs(*contact, 3).size(), 1u);
+  EXPECT_EQ(contact->frames, (std::vector<std::string>{
+                                 R"({"type":"presence","user_id":20,"online":true})",
+                                 R"({"type":"presence","user_id":21,"online":true})",
+                                 R"({"type":"presence","user_id":22,"online":true})"}));
+  EXPECT_EQ(log.audience_reads.load(), 1);
+}
+
 TEST_F(FanOutTest, PresenceWithNobodyConnectedHereReadsNothing) {
   log.members[1] = {10, 11};
   auto f = make();

@@ -11,7 +11,8 @@
 // only that conversation on a backoff; the others go on. Read, typing and
 // presence signals wait in a bounded queue; beyond it they are dropped
 // (counted): they are hints, not history. Presence reads only the audience
-// connected here, for a run of consecutive presence notices at once.
+// connected here, for a run of consecutive presence notices at once, and
+// then delivers one notice per turn, alternating with the conversations.
 //
 // A conversation none of whose members has a local connection is not read at
 // all: its position just moves on (a connection that attaches later reads its
@@ -92,8 +93,11 @@ class FanOut {
   void merge_locked(model::ConversationId id, Pending p);
   void fan_out(model::ConversationId id, Pending& p);
   void handle(const Notice& n);
-  // Consecutive presence notices: one read of their audiences here.
-  void presence(const std::vector<Notice>& batch);
+  // Consecutive presence notices: one read of their audiences here, queued
+  // in heard_; deliver_heard() sends the first, one notice per signal turn,
+  // so that a burst of presence does not hold back the conversations' events.
+  void hear_presence(const std::vector<Notice>& batch);
+  void deliver_heard();
   State& state_for(model::ConversationId id, model::Seq from);
   std::unordered_set<model::UserId>& members(model::ConversationId id, State& st);
   bool any_local(const std::unordered_set<model::UserId>& users) const;
@@ -123,6 +127,9 @@ class FanOut {
 
   // Fan-out thread only.
   std::unordered_map<model::ConversationId, State> states_;
+  // Presence notices whose audience here was read, in the order announced;
+  // at most presence_batch.
+  std::deque<std::pair<Notice, std::vector<model::UserId>>> heard_;
 };
 
 }  // namespace chatd::realtime
