@@ -380,10 +380,6 @@ void FanOut::handle(const Notice& n) {
       for (const auto& s : sessions_.sessions_of(n.user)) s->deliver_frame(frame);
       break;
     }
-    case Notice::Kind::presence:
-      hear_presence({n});
-      while (!heard_.empty()) deliver_heard();
-      break;
     case Notice::Kind::visibility: {
       // Only a user who is connected looks different: hidden, the audience
       // hears "offline" once (it must not keep showing them online); shown
@@ -396,7 +392,7 @@ void FanOut::handle(const Notice& n) {
       }
       break;
     }
-    default:
+    default:  // presence goes through hear_presence, in runs
       break;
   }
 }

@@ -92,7 +92,7 @@ class FanOut {
   // Under mu_: adds to (or merges into) the pending work of a conversation.
   void merge_locked(model::ConversationId id, Pending p);
   void fan_out(model::ConversationId id, Pending& p);
-  void handle(const Notice& n);
+  void handle(const Notice& n);  // read, typing, standing, visibility
   // Consecutive presence notices: one read of their audiences here, queued
   // in heard_; deliver_heard() sends the first, one notice per signal turn,
   // so that a burst of presence does not hold back the conversations' events.
