@@ -26,6 +26,7 @@
 #include "chatd/net/websocket_gateway.hpp"
 #include "chatd/realtime/auth_frame.hpp"
 #include "chatd/realtime/client_session.hpp"
+#include "out_queue.hpp"
 #include "ws_wire.hpp"
 
 namespace chatd::net {
@@ -60,7 +61,8 @@ struct ReadResult {
 // (docs/performance.md, memory per socket).
 //
 // Writes: a single writer drains a queue bounded in frames and in bytes, one
-// frame at a time, as a chain of completion handlers. Reads: async_read asks
+// frame at a time, as a chain of completion handlers; presence waits in the
+// queue's second lane, behind everything else (out_queue.hpp). Reads: async_read asks
 // for one message; a readiness wait, then non-blocking reads until the
 // kernel has no more, decoded into messages held until asked for. Pings are
 // answered here; a close frame is answered and the TCP socket closed.
@@ -102,7 +104,7 @@ class WsTransport final : public realtime::Transport,
 
   asio::any_io_executor executor() const override { return executor_; }
   bool congested() const override {
-    return queue_.size() > limits_.max_frames / 2 || bytes_ > limits_.max_bytes / 2;
+    return queue_.frames() > limits_.max_frames / 2 || queue_.bytes() > limits_.max_bytes / 2;
   }
   bool open() const override { return open_ && !draining_; }
   bool draining() const { return draining_; }
@@ -112,22 +114,9 @@ class WsTransport final : public realtime::Transport,
     return peer_closed_ ? peer_code_ : ws::kAbnormal;
   }
 
-  void send(Frame frame) override {
-    if (!open_ || draining_) return;
-    if (queue_.size() >= limits_.max_frames || bytes_ + frame->size() > limits_.max_bytes) {
-      // Too slow to read: close rather than buffer without bound; it recovers with `sync`.
-      // Said now: the socket's "ws closed" line (with its user) comes only
-      // once the close frame is out, or the closing handshake's 5 s are up.
-      log_event(spdlog::level::warn, "ws too slow",
-                {{"remote", peer_text(socket_)},
-                 {"frames", static_cast<long long>(queue_.size())},
-                 {"bytes", static_cast<long long>(bytes_)}});
-      close(1013, "client too slow; reconnect and sync");
-      return;
-    }
-    bytes_ += frame->size();
-    queue_.push_back(Out{std::move(frame), ws::Opcode::text});
-    if (!writing_) write_front();
+  void send(Frame frame) override { enqueue(std::move(frame), OutQueue::Lane::first); }
+  void send_deferred(Frame frame) override {
+    enqueue(std::move(frame), OutQueue::Lane::deferred);
   }
 
   void close(std::uint16_t code, std::string reason) override {
@@ -186,10 +175,24 @@ class WsTransport final : public realtime::Transport,
   }
 
  private:
-  struct Out {
-    Frame payload;
-    ws::Opcode op = ws::Opcode::text;
-  };
+  // A frame for the client, in `lane`; over the bounds, closes instead.
+  void enqueue(Frame frame, OutQueue::Lane lane) {
+    if (!open_ || draining_) return;
+    if (queue_.frames() >= limits_.max_frames ||
+        queue_.bytes() + frame->size() > limits_.max_bytes) {
+      // Too slow to read: close rather than buffer without bound; it recovers with `sync`.
+      // Said now: the socket's "ws closed" line (with its user) comes only
+      // once the close frame is out, or the closing handshake's 5 s are up.
+      log_event(spdlog::level::warn, "ws too slow",
+                {{"remote", peer_text(socket_)},
+                 {"frames", static_cast<long long>(queue_.frames())},
+                 {"bytes", static_cast<long long>(queue_.bytes())}});
+      close(1013, "client too slow; reconnect and sync");
+      return;
+    }
+    queue_.push(OutFrame{std::move(frame), ws::Opcode::text}, lane);
+    if (!writing_) write_front();
+  }
 
   // Hands out what was read, or the end; otherwise reads on.
   void pump() {
@@ -302,7 +305,7 @@ class WsTransport final : public realtime::Transport,
   }
 
   void send_control(ws::Opcode op, std::string payload) {
-    queue_.push_back(Out{std::make_shared<const std::string>(std::move(payload)), op});
+    queue_.push(OutFrame{std::make_shared<const std::string>(std::move(payload)), op});
     if (!writing_) write_front();
   }
 
@@ -316,15 +319,13 @@ class WsTransport final : public realtime::Transport,
   void write_front() {
     if (ended_) return;
     writing_ = true;
-    Out out;
+    OutFrame out;
     if (pending_pong_) {
-      out = Out{std::move(pending_pong_), ws::Opcode::pong};
+      out = OutFrame{std::move(pending_pong_), ws::Opcode::pong};
       pending_pong_.reset();
     } else {
-      out = std::move(queue_.front());
-      queue_.pop_front();
+      out = queue_.pop();
     }
-    if (out.op == ws::Opcode::text) bytes_ -= out.payload->size();
     writing_close_ = out.op == ws::Opcode::close;
     std::size_t n = ws::encode_header(out.op, out.payload->size(), header_);
     std::array<asio::const_buffer, 2> buffers{asio::buffer(header_, n),
@@ -362,7 +363,6 @@ class WsTransport final : public realtime::Transport,
 
   void clear() {
     queue_.clear();
-    bytes_ = 0;
     pending_pong_.reset();
   }
 
@@ -404,9 +404,8 @@ class WsTransport final : public realtime::Transport,
   ws::FrameReader reader_;
   Fifo<ReadResult> inbox_;  // read, not yet asked for
   ReadHandler handler_;
-  Fifo<Out> queue_;
-  Frame pending_pong_;     // the answer to the latest ping, written first
-  std::size_t bytes_ = 0;  // of the text frames in queue_
+  OutQueue queue_;
+  Frame pending_pong_;  // the answer to the latest ping, written first
   std::uint8_t header_[10] = {};  // of the frame being written
   std::chrono::steady_clock::time_point last_heard_;
   std::chrono::steady_clock::time_point close_deadline_;
@@ -587,6 +586,7 @@ asio::awaitable<std::shared_ptr<LiveSocket>> open_websocket(
 
   realtime::ClientSession::Limits limits;
   limits.max_in_flight = gw.max_in_flight;
+  limits.max_presence_waiting = gw.max_queued_frames;
   limits.on_send_answered = gw.on_send_answered;
   auto client = std::make_shared<realtime::ClientSession>(gw.chat, transport, *user, token_hash,
                                                           limits);

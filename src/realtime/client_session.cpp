@@ -58,6 +58,35 @@ void ClientSession::deliver_frame(Frame frame) {
   });
 }
 
+void ClientSession::deliver_presence(Frame frame) {
+  {
+    std::lock_guard lock(presence_mu_);
+    if (presence_in_.size() >= limits_.max_presence_waiting) {
+      presence_overflow_ = true;
+      return;
+    }
+    presence_in_.push_back(std::move(frame));
+    if (presence_in_.size() > 1) return;  // its hand-over is already posted
+  }
+  asio::post(transport_->executor(), [self = shared_from_this()] { self->take_presence(); });
+}
+
+void ClientSession::take_presence() {
+  std::vector<Frame> frames;
+  bool overflow = false;
+  {
+    std::lock_guard lock(presence_mu_);
+    frames.swap(presence_in_);
+    overflow = std::exchange(presence_overflow_, false);
+  }
+  if (!transport_->open()) return;
+  if (overflow) {
+    transport_->close(1013, "client too slow; reconnect and sync");
+    return;
+  }
+  for (auto& f : frames) transport_->send_deferred(std::move(f));
+}
+
 void ClientSession::recheck() {
   asio::post(transport_->executor(), [self = shared_from_this()] {
     if (self->rechecking_ || !self->transport_->open()) return;

@@ -347,7 +347,7 @@ void FanOut::deliver_heard() {
   heard_.pop_front();
   Frame frame = presence_frame(n.user, n.online);
   for (UserId contact : audience) {
-    for (const auto& s : sessions_.sessions_of(contact)) s->deliver_frame(frame);
+    for (const auto& s : sessions_.sessions_of(contact)) s->deliver_presence(frame);
   }
 }
 
@@ -388,7 +388,7 @@ void FanOut::handle(const Notice& n) {
       if (local.empty() || !reader_.online(n.user)) return;
       Frame frame = presence_frame(n.user, n.online);
       for (const auto& [user, contact] : reader_.audiences({n.user}, local, true)) {
-        for (const auto& s : sessions_.sessions_of(contact)) s->deliver_frame(frame);
+        for (const auto& s : sessions_.sessions_of(contact)) s->deliver_presence(frame);
       }
       break;
     }

@@ -319,5 +319,52 @@ TEST(ClientSession, AnInvalidSendIsAnsweredInItsTurn) {
   EXPECT_EQ(sc.transport->frames[1]["error"]["code"], "invalid_request");
 }
 
+TEST(ClientSession, PresenceIsSentAsAFrameThatMayWaitAndNothingElseIs) {
+  Scenario sc(6);
+  sc.chat.append(1);
+  sc.start();
+  sc.session->deliver_presence(presence_frame(2, true));
+  sc.session->deliver_frame(typing_frame(1, 2));
+  Seq seq = sc.chat.append(1);
+  sc.session->deliver_event(1, seq, frame_of(sc.chat.logs[1][seq - 1]));
+  settle(sc.io, *sc.session);
+  ASSERT_EQ(sc.transport->frames.size(), 3u);
+  EXPECT_EQ(sc.transport->frames[0]["type"], "presence");
+  EXPECT_EQ(sc.transport->deferred, (std::vector<bool>{true, false, false}));
+}
+
+TEST(ClientSession, ARunOfPresenceReachesTheSocketInOneTaskInOrder) {
+  Scenario sc(7);
+  sc.start();
+  for (int i = 0; i < 3; ++i) sc.session->deliver_presence(presence_frame(2, i % 2 == 0));
+  sc.io.restart();
+  EXPECT_EQ(sc.io.poll_one(), 1u);
+  ASSERT_EQ(sc.transport->frames.size(), 3u) << "one task per run, not one per frame";
+  EXPECT_EQ(sc.transport->frames[0]["online"], true);
+  EXPECT_EQ(sc.transport->frames[1]["online"], false);
+  EXPECT_EQ(sc.transport->frames[2]["online"], true);
+  sc.session->deliver_presence(presence_frame(3, true));  // a new run, a new task
+  sc.io.restart();
+  EXPECT_EQ(sc.io.poll_one(), 1u);
+  EXPECT_EQ(sc.transport->frames.size(), 4u);
+}
+
+TEST(ClientSession, MorePresenceWaitingThanItsBoundClosesLikeASlowClient) {
+  asio::io_context io;
+  FakeChat chat(io, 8);
+  auto transport = std::make_shared<FakeTransport>(io);
+  model::User u;
+  u.id = 1;
+  ClientSession::Limits limits;
+  limits.max_presence_waiting = 2;
+  auto session = std::make_shared<ClientSession>(chat, transport, u, "hash", limits);
+  for (int i = 0; i < 3; ++i) session->deliver_presence(presence_frame(2, true));
+  io.restart();
+  io.poll();
+  EXPECT_TRUE(transport->closed);
+  EXPECT_EQ(transport->close_code, 1013);
+  EXPECT_TRUE(transport->frames.empty());
+}
+
 }  // namespace
 }  // namespace chatd::realtime

@@ -25,7 +25,14 @@ class FakeTransport final : public Transport {
  public:
   explicit FakeTransport(fake_asio::io_context& io) : io_(io) {}
   fake_asio::any_io_executor executor() const override { return io_.get_executor(); }
-  void send(Frame frame) override { frames.push_back(nlohmann::json::parse(*frame)); }
+  void send(Frame frame) override {
+    frames.push_back(nlohmann::json::parse(*frame));
+    deferred.push_back(false);
+  }
+  void send_deferred(Frame frame) override {
+    frames.push_back(nlohmann::json::parse(*frame));
+    deferred.push_back(true);
+  }
   bool congested() const override { return false; }
   bool open() const override { return !closed; }
   void close(std::uint16_t code, std::string) override {
@@ -33,6 +40,7 @@ class FakeTransport final : public Transport {
     close_code = code;
   }
   std::vector<nlohmann::json> frames;
+  std::vector<bool> deferred;  // frames[i] was sent as one that may wait
   bool closed = false;
   int close_code = 0;
 

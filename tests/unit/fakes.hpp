@@ -42,6 +42,12 @@ class RecordingSubscriber final : public realtime::Subscriber {
   void deliver_frame(realtime::Frame frame) override {
     std::lock_guard lock(mu_);
     frames.push_back(*frame);
+    deferred.push_back(false);
+  }
+  void deliver_presence(realtime::Frame frame) override {
+    std::lock_guard lock(mu_);
+    frames.push_back(*frame);
+    deferred.push_back(true);
   }
   void recheck() override { ++rechecks; }
   void revoke() override {}
@@ -54,6 +60,7 @@ class RecordingSubscriber final : public realtime::Subscriber {
   };
   std::vector<Got> events;
   std::vector<std::string> frames;
+  std::vector<bool> deferred;  // frames[i] came as presence, which may wait
   std::atomic<int> rechecks{0};
 
  private:

@@ -346,6 +346,8 @@ TEST_F(FanOutTest, ABurstOfPresenceCostsOneReadAndKeepsItsOrder) {
   EXPECT_EQ(contact->frames[4], R"({"type":"presence","user_id":10,"online":false})");
   EXPECT_EQ(contact->frames[5], R"({"type":"typing","conversation_id":1,"user_id":10})");
   EXPECT_EQ(contact->frames[6], R"({"type":"presence","user_id":10,"online":true})");
+  // Presence is handed over as frames that may wait; typing is not.
+  EXPECT_EQ(contact->deferred, (std::vector<bool>{true, true, true, true, true, false, true}));
 }
 
 TEST_F(FanOutTest, ABurstOfPresenceDoesNotHoldBackTheConversations) {

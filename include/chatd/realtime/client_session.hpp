@@ -39,9 +39,11 @@
 #include <cstdint>
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -61,6 +63,9 @@ class Transport {
   // On the executor. A queue over its bounds (frames or bytes) closes the
   // connection (1013): a client too slow to read recovers with `sync`.
   virtual void send(Frame frame) = 0;
+  // Like send, for a frame that may wait behind every frame sent before or
+  // after it (presence): written once nothing else waits, in the order given.
+  virtual void send_deferred(Frame frame) { send(std::move(frame)); }
   // More than half of either bound is queued: catch-up waits for the client.
   virtual bool congested() const = 0;
   virtual bool open() const = 0;
@@ -80,6 +85,9 @@ class ClientSession final : public Subscriber, public std::enable_shared_from_th
     // A recheck waits a random while up to this, so that the connections
     // told at once do not all read at once.
     std::chrono::milliseconds recheck_spread{1000};
+    // Presence frames handed over and not yet taken by the executor; more
+    // close the connection like a client too slow to read (1013).
+    std::size_t max_presence_waiting = 1024;
     // Told the seconds from each `send` frame's arrival to its answer.
     std::function<void(double)> on_send_answered;
   };
@@ -92,6 +100,7 @@ class ClientSession final : public Subscriber, public std::enable_shared_from_th
   const std::string& token_hash() const override { return token_hash_; }
   void deliver_event(model::ConversationId id, model::Seq seq, Frame frame) override;
   void deliver_frame(Frame frame) override;
+  void deliver_presence(Frame frame) override;
   void recheck() override;
   void revoke() override;
   void shutdown() override;
@@ -126,6 +135,7 @@ class ClientSession final : public Subscriber, public std::enable_shared_from_th
   };
 
   void on_live(model::ConversationId id, model::Seq seq, Frame frame);
+  void take_presence();
   void queue_walk(model::ConversationId id);
   void send_frame(const nlohmann::json& frame, const nlohmann::json& id);
   void handle_send(const nlohmann::json& frame, const nlohmann::json& id);
@@ -167,6 +177,16 @@ class ClientSession final : public Subscriber, public std::enable_shared_from_th
   bool syncing_ = false;
   bool rechecking_ = false;
   std::unordered_map<model::ConversationId, std::chrono::steady_clock::time_point> last_typing_;
+
+  // Presence, handed over from the fan-out thread in runs: one task on the
+  // executor per run, not one per frame, so a storm of presence does not
+  // fill the executor's queue in front of the conversations' events. The
+  // only state here touched off the executor, under presence_mu_. Set by
+  // deliver_presence, emptied by take_presence (which the first frame of a
+  // run posts); nothing else holds it.
+  std::mutex presence_mu_;
+  std::vector<Frame> presence_in_;
+  bool presence_overflow_ = false;
 };
 
 }  // namespace chatd::realtime

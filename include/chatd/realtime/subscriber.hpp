@@ -18,7 +18,10 @@ class Subscriber {
   // or null when the hub only knows that the log reached `seq` (the
   // connection then reads it from the log).
   virtual void deliver_event(model::ConversationId id, model::Seq seq, Frame frame) = 0;
-  virtual void deliver_frame(Frame frame) = 0;  // read, typing, presence
+  virtual void deliver_frame(Frame frame) = 0;  // read, typing, conversation_state
+  // A presence frame: it may wait behind the connection's other frames, so a
+  // storm of them does not hold back messages (docs/realtime.md).
+  virtual void deliver_presence(Frame frame) = 0;
   // Live delivery may have missed anything (the hub fell behind or the
   // listener reconnected): compare every conversation with the log.
   virtual void recheck() = 0;
