@@ -5,7 +5,7 @@
 //   chatd_loadgen send-rest   --port P --conns 64 --seconds 10 --users N
 //   chatd_loadgen send-ws     --port P --conns 64 --seconds 10 --users N
 //   chatd_loadgen e2e         --port P --rate 1000 --seconds 10 --users N --pairs 64
-//   chatd_loadgen fanout      --port P --members 1000 --messages 20 --users N
+//   chatd_loadgen fanout      --port P --members 1000 --messages 20 --users N [--settle-ms 300]
 //   chatd_loadgen connections --port P --count 10000 --users N --sources 4 [--conns 64] [--prefault 0]
 //   chatd_loadgen history     --port P --conns 64 --seconds 10 --conv C [--before S]
 //   chatd_loadgen search      --port P --conns 16 --seconds 10 --q WORD --user ID
@@ -59,6 +59,7 @@ struct Options {
   int conns = 64, users = 64, pairs = 64, members = 1000, messages = 20, count = 1000, sources = 1;
   int window = 1;
   int prefault = 1;
+  int settle_ms = 300;  // fanout: quiet wanted before the first message; 0: none
   double seconds = 10, rate = 1000;
   long long conv = 0, before = 0, user = 1;
   std::string q;
@@ -447,14 +448,16 @@ asio::awaitable<void> fanout(std::shared_ptr<Shared> sh, Json* out) {
   (*out)["connect_s"] = std::chrono::duration<double>(Clock::now() - t0).count();
   // The members coming online tell each other (presence: up to M*(M-1)/2
   // frames). The row measures fan-out to members already connected, so it
-  // starts once the sockets have been quiet for 300 ms (at most 30 s), and
-  // reports how long that took and what arrived meanwhile.
+  // starts once the sockets have been quiet for --settle-ms (300 ms; at most
+  // 30 s), and reports how long that took and what arrived meanwhile. With
+  // --settle-ms 0 it starts at once, while that presence is still on its way:
+  // the messages must not wait behind it.
   auto settle_start = Clock::now();
   asio::steady_timer pause(ex);
-  for (;;) {
+  while (o.settle_ms > 0) {
     pause.expires_after(std::chrono::milliseconds(100));
     co_await pause.async_wait(asio::use_awaitable);
-    bool quiet = now_ns() - fs->last_frame_ns >= 300'000'000;
+    bool quiet = now_ns() - fs->last_frame_ns >= std::int64_t{o.settle_ms} * 1'000'000;
     if (quiet || Clock::now() - settle_start > std::chrono::seconds(30)) break;
   }
   (*out)["settle_s"] = std::chrono::duration<double>(Clock::now() - settle_start).count();
@@ -621,6 +624,7 @@ int main(int argc, char** argv) {
     else if (k == "--before") o.before = std::stoll(v);
     else if (k == "--window") o.window = std::stoi(v);
     else if (k == "--prefault") o.prefault = std::stoi(v);
+    else if (k == "--settle-ms") o.settle_ms = std::stoi(v);
     else if (k == "--q") o.q = v;
     else if (k == "--user") o.user = std::stoll(v);
     else { std::cerr << "unknown option " << k << "\n"; return 2; }

@@ -224,6 +224,18 @@ settle
 f=$(loadgen fanout --members "$MEMBERS" --messages "$FAN_MSGS")
 emit "fan-out-$MEMBERS" "$(jget "$f" last_p99_ms)" 20 "p99 ms to last member (baseline: target)" \
   "\"last_p50_ms\":$(jget "$f" last_p50_ms),\"deliveries_per_s\":$(jget "$f" deliveries_per_s),\"complete\":$(jget "$f" complete),\"connect_s\":$(jget "$f" connect_s),\"settle_s\":$(jget "$f" settle_s),\"settle_frames\":$(jget "$f" settle_frames)"
+# ... and from the moment the last member is connected, while their presence is
+# still on its way (a group of mutual contacts reconnecting at once: each
+# member hears up to M-1 presence changes). Presence is written after a
+# socket's other frames (docs/realtime.md), so the messages should not wait
+# behind it; the baseline is the settled row above. How much presence was
+# still to come depends on how quickly the members connected (connect_s,
+# frames_at_first_send; about M*(M-1)/2 frames in all).
+sleep 3  # the offline presence of the members above drains
+settle
+fd=$(loadgen fanout --members "$MEMBERS" --messages "$FAN_MSGS" --settle-ms 0)
+emit "fan-out-$MEMBERS-in-presence" "$(jget "$fd" last_p99_ms)" "$(jget "$f" last_p99_ms)" "p99 ms to last member while presence drains (baseline: settled)" \
+  "\"last_p50_ms\":$(jget "$fd" last_p50_ms),\"complete\":$(jget "$fd" complete),\"connect_s\":$(jget "$fd" connect_s),\"frames_at_first_send\":$(jget "$fd" settle_frames)"
 
 # 5. connections: idle authenticated sockets; chatd RSS per socket (target: <= 4 KiB)
 # and new authenticated sockets per second (target: >= 10,000, a reconnect storm)
