@@ -450,10 +450,17 @@ asio::awaitable<void> fanout(std::shared_ptr<Shared> sh, Json* out) {
   // frames). The row measures fan-out to members already connected, so it
   // starts once the sockets have been quiet for --settle-ms (300 ms; at most
   // 30 s), and reports how long that took and what arrived meanwhile. With
-  // --settle-ms 0 it starts at once, while that presence is still on its way:
-  // the messages must not wait behind it.
+  // --settle-ms 0 it starts 250 ms after the last connect, while that
+  // presence is still on its way (the messages must not wait behind it):
+  // long enough for the sessions' start, which fixes where each socket's
+  // live delivery begins (a message committed before it is the client's to
+  // sync, and this client does not).
   auto settle_start = Clock::now();
   asio::steady_timer pause(ex);
+  if (o.settle_ms <= 0) {
+    pause.expires_after(std::chrono::milliseconds(250));
+    co_await pause.async_wait(asio::use_awaitable);
+  }
   while (o.settle_ms > 0) {
     pause.expires_after(std::chrono::milliseconds(100));
     co_await pause.async_wait(asio::use_awaitable);
