@@ -81,6 +81,8 @@ void ClientSession::take_presence() {
   }
   if (!transport_->open()) return;
   if (overflow) {
+    // As the socket says of its own queue ("ws too slow"), with the user.
+    spdlog::warn("ws user {}: too slow for presence ({} frames waiting)", user_.id, frames.size());
     transport_->close(1013, "client too slow; reconnect and sync");
     return;
   }

@@ -65,7 +65,7 @@ class Transport {
   virtual void send(Frame frame) = 0;
   // Like send, for a frame that may wait behind every frame sent before or
   // after it (presence): written once nothing else waits, in the order given.
-  virtual void send_deferred(Frame frame) { send(std::move(frame)); }
+  virtual void send_deferred(Frame frame) = 0;
   // More than half of either bound is queued: catch-up waits for the client.
   virtual bool congested() const = 0;
   virtual bool open() const = 0;
