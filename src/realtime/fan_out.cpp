@@ -114,7 +114,9 @@ void FanOut::reset() {
 
 std::size_t FanOut::pending() const {
   std::lock_guard lock(mu_);
-  return pending_.size() + signals_.size();
+  // Presence notices read already and waiting for their turns count too: a
+  // burst of them is work the fan-out thread still owes.
+  return pending_.size() + signals_.size() + heard_waiting_.load(std::memory_order_relaxed);
 }
 
 // ------------------------------------------------------------- running
@@ -339,12 +341,14 @@ void FanOut::hear_presence(const std::vector<Notice>& batch) {
     auto it = audience.find(n.user);
     if (it != audience.end()) heard_.push_back({n, it->second});
   }
+  heard_waiting_.store(heard_.size(), std::memory_order_relaxed);
 }
 
 void FanOut::deliver_heard() {
   if (heard_.empty()) return;
   auto [n, audience] = std::move(heard_.front());
   heard_.pop_front();
+  heard_waiting_.store(heard_.size(), std::memory_order_relaxed);
   Frame frame = presence_frame(n.user, n.online);
   for (UserId contact : audience) {
     for (const auto& s : sessions_.sessions_of(contact)) s->deliver_presence(frame);

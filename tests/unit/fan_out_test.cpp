@@ -384,6 +384,22 @@ TEST_F(FanOutTest, ABurstOfPresenceDoesNotHoldBackTheConversations) {
   EXPECT_EQ(log.audience_reads.load(), 1);
 }
 
+// chatd_fanout_pending reads pending(): presence read already and waiting
+// for its turns is work owed too, or a burst would look like an idle thread.
+TEST_F(FanOutTest, PresenceReadButNotYetDeliveredCountsAsPending) {
+  log.members[4] = {11, 20, 21, 22};
+  auto contact = connect(11);
+  auto f = make();
+  for (model::UserId u : {20, 21, 22}) f->signal(Notice::presence(u, true));
+  EXPECT_EQ(f->pending(), 3u);
+  ASSERT_TRUE(f->step());  // one read for the three, the first delivered
+  EXPECT_EQ(contact->frames.size(), 1u);
+  EXPECT_EQ(f->pending(), 2u);
+  run(*f);
+  EXPECT_EQ(contact->frames.size(), 3u);
+  EXPECT_EQ(f->pending(), 0u);
+}
+
 TEST_F(FanOutTest, PresenceWithNobodyConnectedHereReadsNothing) {
   log.members[1] = {10, 11};
   auto f = make();

@@ -130,6 +130,9 @@ class FanOut {
   // Presence notices whose audience here was read, in the order announced;
   // at most presence_batch.
   std::deque<std::pair<Notice, std::vector<model::UserId>>> heard_;
+  // heard_.size(), for pending() on other threads; written only here, after
+  // each change to heard_.
+  std::atomic<std::size_t> heard_waiting_{0};
 };
 
 }  // namespace chatd::realtime
