@@ -88,7 +88,7 @@ floor_port=$(free_port)
 pids+=($!)
 floor2_port=$(free_port)
 "$bin/chatd_asio_floor" "$floor2_port" 2 &
-pids+=($!)
+floor2_pid=$!; pids+=("$floor2_pid")
 sleep 0.5
 
 results="$root/var/bench"
@@ -154,31 +154,48 @@ wait "$chatd1_pid" 2>/dev/null || true
 # - ceiling: pgbench inserting 64 messages per transaction in one statement
 #   (bench/pgbench/ceiling.sql) with 4 and 16 clients, the best of the two:
 #   what PostgreSQL itself commits on this machine with nothing around it.
+# Each row also says where the CPU went per message (cpu_json, bench/lib.sh):
+# PostgreSQL's share against the ceiling's is what bounds the sends.
+# msgs RATE: the messages a run of D seconds at RATE per second carried.
+msgs() { awk -v r="$1" -v d="$D" 'BEGIN { printf "%.0f", r * d }'; }
 settle
-naive64=$(pgb 64 bench/pgbench/send.sql -D users=$USERS)
-naive128=$(pgb 128 bench/pgbench/send.sql -D users=$USERS)
+for c in 64 128; do
+  cpu_mark "" "$work/pg"
+  n=$(pgb "$c" bench/pgbench/send.sql -D users=$USERS)
+  emit "pg-naive-c$c" "$n" "$n" "msg/s, pgbench, one message per transaction (baseline: itself)" \
+    "$(cpu_json "$(msgs "$n")")"
+  if [ "$c" = 64 ]; then naive64=$n; else naive128=$n; fi
+done
+cpu_mark "" "$work/pg"
 ceil4=$(awk -v t="$(pgb 4 bench/pgbench/ceiling.sql -D users=$USERS)" 'BEGIN { printf "%.1f", t * 64 }')
+ceil4_cpu=$(cpu_json "$(msgs "$ceil4")")
+cpu_mark "" "$work/pg"
 ceil16=$(awk -v t="$(pgb 16 bench/pgbench/ceiling.sql -D users=$USERS)" 'BEGIN { printf "%.1f", t * 64 }')
+ceil16_cpu=$(cpu_json "$(msgs "$ceil16")")
 ceiling=$(awk -v a="$ceil4" -v b="$ceil16" 'BEGIN { print (a > b) ? a : b }')
+ceiling_cpu=$ceil4_cpu; [ "$ceiling" = "$ceil4" ] || ceiling_cpu=$ceil16_cpu
 emit "pg-ceiling-64-per-txn" "$ceiling" "$ceiling" "msg/s, pgbench (baseline: itself)" \
-  "\"c4\":$ceil4,\"c16\":$ceil16"
+  "\"c4\":$ceil4,\"c16\":$ceil16,$ceiling_cpu"
 # - the same ceiling in the shape of the send benchmark: one message to each
 #   of 64 conversations per transaction (bench/pgbench/ceiling-spread.sql),
 #   with as many clients as there are disjoint sets of 64 conversations
 spread_clients=$(( USERS / 64 )); [ "$spread_clients" -lt 1 ] && spread_clients=1
+cpu_mark "" "$work/pg"
 spread=$(awk -v t="$(pgb "$spread_clients" bench/pgbench/ceiling-spread.sql)" 'BEGIN { printf "%.1f", t * 64 }')
 emit "pg-ceiling-64-spread" "$spread" "$spread" "msg/s, pgbench, 64 conversations per transaction (baseline: itself)" \
-  "\"clients\":$spread_clients"
+  "\"clients\":$spread_clients,$(cpu_json "$(msgs "$spread")")"
 settle
 best_send=0
 for c in 64 128; do
   naive=$naive64; [ "$c" = 128 ] && naive=$naive128
   for t in rest ws; do
+    cpu_mark "$chatd_pid" "$work/pg"
     r=$(loadgen "send-$t" --conns "$c" --seconds "$D")
     per=$(jget "$r" per_s)
+    cpu=$(cpu_json "$(msgs "$per")")
     best_send=$(awk -v a="$per" -v b="$best_send" 'BEGIN { print (a > b) ? a : b }')
     emit "send-durable-$t-c$c" "$per" "$naive" "msg/s (baseline: naive pgbench; target >= 3x)" \
-      "\"p50_ms\":$(jget "$r" p50_ms),\"p99_ms\":$(jget "$r" p99_ms),\"errors\":$(jget "$r" errors),\"ceiling_ratio\":$(awk -v a="$per" -v b="$ceiling" 'BEGIN { printf "%.3f", a / b }'),\"spread_ceiling_ratio\":$(awk -v a="$per" -v b="$spread" 'BEGIN { printf "%.3f", a / b }')"
+      "\"p50_ms\":$(jget "$r" p50_ms),\"p99_ms\":$(jget "$r" p99_ms),\"errors\":$(jget "$r" errors),\"ceiling_ratio\":$(awk -v a="$per" -v b="$ceiling" 'BEGIN { printf "%.3f", a / b }'),\"spread_ceiling_ratio\":$(awk -v a="$per" -v b="$spread" 'BEGIN { printf "%.3f", a / b }'),$cpu"
   done
 done
 emit "send-durable-vs-ceiling" "$best_send" "$ceiling" "msg/s, best send row (baseline: pg ceiling; target >= 0.5x)" \
@@ -260,17 +277,31 @@ floor_storm() {
 }
 floor_storm > /dev/null
 sleep 2
-fl=$(floor_storm)
+# Both measured storms run in the background so that their CPU is read
+# once every socket is open (and 1 s later: presence still drains), before
+# the sockets close.
+wait_holding() { for _ in $(seq 600); do grep -q holding "$1" && break; sleep 0.5; done; }
+cpu_mark "$floor2_pid" "$work/pg"
+"$bin/chatd_loadgen" connections --port "$floor2_port" --users "$USERS" --count "$CONNS_N" \
+  --sources 4 --seconds 1 > "$work/floor.out" &
+lg=$!; pids+=("$lg")
+wait_holding "$work/floor.out"
+sleep 1
+floor_cpu=$(cpu_json "$(jget "$(grep holding "$work/floor.out")" holding)")
+wait "$lg" || true
+fl=$(tail -n 1 "$work/floor.out")
 floor_rate=$(jget "$fl" connect_per_s | grep . || echo 0)
 sleep 2
 rss() { awk '/VmRSS/ {print $2}' "/proc/$chatd_pid/status"; }
 before=$(rss)
+cpu_mark "$chatd_pid" "$work/pg"
 "$bin/chatd_loadgen" connections --port "$port" --users "$USERS" --count "$CONNS_N" --sources 4 \
   --seconds 5 > "$work/conns.out" &
 lg=$!; pids+=("$lg")
-for _ in $(seq 600); do grep -q holding "$work/conns.out" && break; sleep 0.5; done
+wait_holding "$work/conns.out"
 sleep 1
 during=$(rss)
+storm_cpu=$(cpu_json "$(jget "$(grep holding "$work/conns.out")" holding)")
 wait "$lg" || true
 c=$(tail -n 1 "$work/conns.out")
 opened=$(jget "$c" opened); opened=${opened:-0}
@@ -279,10 +310,10 @@ emit "connections-$CONNS_N" "$per" 4 "KiB RSS per socket (baseline: target)" "\"
 rate=$(jget "$c" connect_per_s | grep . || echo 0)
 emit "connect-rate" "$rate" 10000 \
   "authenticated sockets opened/s (baseline: target)" \
-  "\"concurrent\":$(jget "$c" concurrent),\"connect_p50_ms\":$(jget "$c" connect_p50_ms),\"connect_p99_ms\":$(jget "$c" connect_p99_ms),\"tcp_p99_ms\":$(jget "$c" tcp_p99_ms),\"frames_received\":$(jget "$c" frames_received),\"asio_floor\":$floor_rate,\"vs_asio_floor\":$(vs "$rate" "$floor_rate")"
+  "\"concurrent\":$(jget "$c" concurrent),\"connect_p50_ms\":$(jget "$c" connect_p50_ms),\"connect_p99_ms\":$(jget "$c" connect_p99_ms),\"tcp_p99_ms\":$(jget "$c" tcp_p99_ms),\"frames_received\":$(jget "$c" frames_received),\"asio_floor\":$floor_rate,\"vs_asio_floor\":$(vs "$rate" "$floor_rate"),$storm_cpu"
 emit "connect-rate-vs-floor" "$rate" "$floor_rate" \
   "authenticated sockets opened/s (baseline: bare Beast WebSocket, same storm)" \
-  "\"floor_p50_ms\":$(jget "$fl" connect_p50_ms),\"floor_p99_ms\":$(jget "$fl" connect_p99_ms)"
+  "\"floor_p50_ms\":$(jget "$fl" connect_p50_ms),\"floor_p99_ms\":$(jget "$fl" connect_p99_ms),$storm_cpu,$(sed 's/"cpu_us_/"floor_cpu_us_/g; s/"idle_pct"/"floor_idle_pct"/' <<<"$floor_cpu")"
 
 # 6. history: newest and an older page of a long conversation vs pgbench on the same SELECT
 # (target: newest >= 1.0x)
