@@ -31,6 +31,12 @@ pqxx::connection& Connection::Impl::get() {
   }
   try {
     conn = std::make_unique<pqxx::connection>(url);
+    // No JIT: chatd's statements are short OLTP reads and writes, but a
+    // generic plan's cost estimate can pass jit_above_cost (the send's state
+    // read, costed for a table scan it never runs), and then every execution
+    // compiles its expressions first: 25-70 ms of LLVM for a statement that
+    // runs in well under one (docs/performance.md, change 16).
+    pqxx::nontransaction(*conn).exec("SET jit = off");
     return *conn;
   } catch (const std::exception& e) {
     last_failure = now;

@@ -28,6 +28,11 @@ SELECT id FROM conversations WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE
 // the two people of a direct conversation, and whether reply_to exists. Runs
 // after kLockMany: read committed, so it sees every change committed before
 // the locks were granted (a member removed meanwhile is no longer a member).
+// Each request's rows are looked up by key (LATERAL ... LIMIT 1, all three
+// keys unique): a batch is at most a few dozen requests, and the planner,
+// estimating 100 rows for the recordset, otherwise hashed whole tables it
+// thought small (a table of 10,000 messages scanned per batch, 6 ms, where
+// the probes take 0.3; docs/performance.md, change 16).
 constexpr Statement kSendStates{"msg_send_states", R"sql(
 SELECT r.i, )sql" CHATD_MEMBERSHIP_COLUMNS("c", "m") R"sql(,
        e.conversation_id, e.seq, e.sender_id, e.deleted,
@@ -49,9 +54,13 @@ SELECT r.i, )sql" CHATD_MEMBERSHIP_COLUMNS("c", "m") R"sql(,
                            WHERE a.id = w.id::bigint AND )sql" CHATD_ATTACHMENT_READABLE("a", "r.uid") R"sql())
 FROM jsonb_to_recordset($1::jsonb)
   AS r(i int, conv bigint, uid bigint, cmid text, reply_to bigint, att jsonb)
-LEFT JOIN conversations c ON c.id = r.conv
-LEFT JOIN members m ON m.conversation_id = r.conv AND m.user_id = r.uid
-LEFT JOIN messages e ON e.conversation_id = r.conv AND e.sender_id = r.uid AND e.client_msg_id = r.cmid
+LEFT JOIN LATERAL (SELECT * FROM conversations c WHERE c.id = r.conv LIMIT 1) c ON true
+LEFT JOIN LATERAL (
+  SELECT * FROM members m WHERE m.conversation_id = r.conv AND m.user_id = r.uid LIMIT 1) m ON true
+LEFT JOIN LATERAL (
+  SELECT * FROM messages e
+  WHERE e.conversation_id = r.conv AND e.sender_id = r.uid AND e.client_msg_id = r.cmid
+  LIMIT 1) e ON true
 LEFT JOIN LATERAL (
   SELECT p.state FROM members p
   WHERE c.kind = 'direct' AND p.conversation_id = r.conv AND p.user_id <> r.uid LIMIT 1) peer ON true
@@ -401,5 +410,7 @@ std::vector<HotQuery> message_hot_queries() {
           {"events after seq", kMemberEvents.sql, "bigint, bigint, bigint, int"},
           {"log after seq (fan-out)", kEvents.sql, "bigint, bigint, int"}};
 }
+
+HotQuery send_states_query() { return {"send states", kSendStates.sql, "jsonb"}; }
 
 }  // namespace chatd::store
