@@ -33,39 +33,45 @@ bench_database() {
 # socket), in microseconds, split into the server (chatd, or the floor; 0 for
 # pgbench, whose server is PostgreSQL), PostgreSQL, and the rest (the load
 # generator, the kernel's work not charged to either), and the machine's idle
-# share: JSON fields for emit. Clock ticks (10 ms): read over seconds, not
-# milliseconds.
+# share (and the share a VM's host took, steal): JSON fields for emit. Clock
+# ticks (10 ms): read over seconds, not milliseconds. (chatd's own CPU is also
+# in its /metrics, which bench/capacity.sh reads; /proc serves the processes
+# that have no metrics too: PostgreSQL, the Asio floor, the load generator.)
 clk_tck=$(getconf CLK_TCK)
 # Ticks of process $1 (all its threads) and of its reaped children.
 ticks_of() {
   [ -n "$1" ] && [ -r "/proc/$1/stat" ] || { echo 0; return; }
-  sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 + $14 + $15 }'
+  { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null || true; } |
+    awk '{ t = $12 + $13 + $14 + $15 } END { print t + 0 }'
 }
 # Ticks of the postmaster of data directory $1 and its live children.
 pg_ticks() {
   local pm
   pm=$(head -n 1 "$1/postmaster.pid" 2>/dev/null) || { echo 0; return; }
-  cat /proc/[0-9]*/stat 2>/dev/null | sed 's/^\([0-9]*\) (.*) /\1 /' |
+  # A process may exit between the glob and its read: cat's failure is not ours.
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | sed 's/^\([0-9]*\) (.*) /\1 /' |
     awk -v pm="$pm" '$1 == pm || $3 == pm { t += $13 + $14 + $15 + $16 } END { print t + 0 }'
 }
-machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat; }
+# Busy and idle ticks of the machine; steal (time a VM's host took) is neither.
+machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6, $9 }' /proc/stat; }
 cpu_mark() {
   cpu_server_pid=$1 cpu_pg_dir=$2
-  read -r cpu_busy0 cpu_idle0 < <(machine_ticks)
+  read -r cpu_busy0 cpu_idle0 cpu_steal0 < <(machine_ticks)
   cpu_server0=$(ticks_of "$cpu_server_pid")
   cpu_pg0=$(pg_ticks "$cpu_pg_dir")
 }
 cpu_json() {
-  local units=$1 busy idle server pg
-  read -r busy idle < <(machine_ticks)
+  local units=$1 busy idle steal server pg
+  read -r busy idle steal < <(machine_ticks)
   server=$(ticks_of "$cpu_server_pid")
   pg=$(pg_ticks "$cpu_pg_dir")
   awk -v n="$units" -v hz="$clk_tck" -v b=$((busy - cpu_busy0)) -v i=$((idle - cpu_idle0)) \
-      -v s=$((server - cpu_server0)) -v p=$((pg - cpu_pg0)) 'BEGIN {
-    if (n + 0 <= 0) { printf "\"cpu_us_server\":null,\"cpu_us_postgres\":null,\"cpu_us_other\":null,\"idle_pct\":null"; exit }
+      -v s=$((server - cpu_server0)) -v p=$((pg - cpu_pg0)) -v st=$((steal - cpu_steal0)) 'BEGIN {
+    if (n + 0 <= 0) { printf "\"cpu_us_server\":null,\"cpu_us_postgres\":null,\"cpu_us_other\":null,\"idle_pct\":null,\"steal_pct\":null"; exit }
     if (s < 0) s = 0
     o = b - s - p; if (o < 0) o = 0
     u = 1e6 / hz / n
-    printf "\"cpu_us_server\":%.1f,\"cpu_us_postgres\":%.1f,\"cpu_us_other\":%.1f,\"idle_pct\":%.1f", \
-      s * u, p * u, o * u, (b + i > 0) ? 100 * i / (b + i) : 0 }'
+    t = b + i + st
+    printf "\"cpu_us_server\":%.1f,\"cpu_us_postgres\":%.1f,\"cpu_us_other\":%.1f,\"idle_pct\":%.1f,\"steal_pct\":%.1f", \
+      s * u, p * u, o * u, (t > 0) ? 100 * i / t : 0, (t > 0) ? 100 * st / t : 0 }'
 }

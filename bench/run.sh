@@ -283,7 +283,7 @@ sleep 2
 wait_holding() { for _ in $(seq 600); do grep -q holding "$1" && break; sleep 0.5; done; }
 cpu_mark "$floor2_pid" "$work/pg"
 "$bin/chatd_loadgen" connections --port "$floor2_port" --users "$USERS" --count "$CONNS_N" \
-  --sources 4 --seconds 1 > "$work/floor.out" &
+  --sources 4 --seconds 5 > "$work/floor.out" &
 lg=$!; pids+=("$lg")
 wait_holding "$work/floor.out"
 sleep 1

@@ -180,15 +180,21 @@ bool FanOut::step() {
       signals_.pop_front();
     } while (batch.front().kind == Notice::Kind::presence && batch.size() < opt_.presence_batch &&
              !signals_.empty() && signals_.front().kind == Notice::Kind::presence);
+    // Still owed while their audiences are read (heard_ is empty here).
+    if (batch.front().kind == Notice::Kind::presence) {
+      heard_waiting_.store(batch.size(), std::memory_order_relaxed);
+    }
     lock.unlock();
     try {
       if (batch.front().kind == Notice::Kind::presence) {
         hear_presence(batch);
+        heard_waiting_.store(heard_.size(), std::memory_order_relaxed);
         deliver_heard();
       } else {
         handle(batch.front());
       }
     } catch (const std::exception& e) {
+      heard_waiting_.store(heard_.size(), std::memory_order_relaxed);
       bump(counters_.errors);  // one failed read, however many notices it was for
       spdlog::debug("fan-out: {} signal(s) dropped: {}", batch.size(), e.what());
     }
@@ -341,7 +347,6 @@ void FanOut::hear_presence(const std::vector<Notice>& batch) {
     auto it = audience.find(n.user);
     if (it != audience.end()) heard_.push_back({n, it->second});
   }
-  heard_waiting_.store(heard_.size(), std::memory_order_relaxed);
 }
 
 void FanOut::deliver_heard() {

@@ -31,8 +31,8 @@ SELECT id FROM conversations WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE
 // Each request's rows are looked up by key (LATERAL ... LIMIT 1, all three
 // keys unique): a batch is at most a few dozen requests, and the planner,
 // estimating 100 rows for the recordset, otherwise hashed whole tables it
-// thought small (a table of 10,000 messages scanned per batch, 6 ms, where
-// the probes take 0.3; docs/performance.md, change 16).
+// thought small (a table of 10,000 messages scanned per batch: 8 ms for the
+// statement, 0.7 with probes; docs/performance.md, change 16).
 constexpr Statement kSendStates{"msg_send_states", R"sql(
 SELECT r.i, )sql" CHATD_MEMBERSHIP_COLUMNS("c", "m") R"sql(,
        e.conversation_id, e.seq, e.sender_id, e.deleted,

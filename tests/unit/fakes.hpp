@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -99,6 +100,8 @@ class MemoryLog final : public realtime::LogReader {
       const std::vector<model::UserId>& users, const std::vector<model::UserId>& among,
       bool = false) override {
     ++audience_reads;
+    if (on_audience_read) on_audience_read();
+    if (audiences_fail) throw std::runtime_error("database away");
     std::set<model::UserId> here(among.begin(), among.end());
     std::set<std::pair<model::UserId, model::UserId>> out;
     for (model::UserId user : users) {
@@ -131,6 +134,8 @@ class MemoryLog final : public realtime::LogReader {
   std::map<model::ConversationId, std::set<model::UserId>> members;
   std::set<model::ConversationId> failing;
   std::atomic<int> reads{0}, member_reads{0}, audience_reads{0};
+  std::function<void()> on_audience_read;  // runs inside each audience read
+  bool audiences_fail = false;
 };
 
 }  // namespace chatd::test

@@ -392,11 +392,20 @@ TEST_F(FanOutTest, PresenceReadButNotYetDeliveredCountsAsPending) {
   auto f = make();
   for (model::UserId u : {20, 21, 22}) f->signal(Notice::presence(u, true));
   EXPECT_EQ(f->pending(), 3u);
+  std::size_t during_read = 0;
+  log.on_audience_read = [&] { during_read = f->pending(); };
   ASSERT_TRUE(f->step());  // one read for the three, the first delivered
+  EXPECT_EQ(during_read, 3u);  // owed while their audiences are read
   EXPECT_EQ(contact->frames.size(), 1u);
   EXPECT_EQ(f->pending(), 2u);
   run(*f);
   EXPECT_EQ(contact->frames.size(), 3u);
+  EXPECT_EQ(f->pending(), 0u);
+  // A read that fails drops its notices (counted as an error): nothing owed.
+  log.audiences_fail = true;
+  f->signal(Notice::presence(20, false));
+  run(*f);
+  EXPECT_EQ(errors.load(), 1u);
   EXPECT_EQ(f->pending(), 0u);
 }
 
