@@ -278,15 +278,14 @@ floor_storm() {
 floor_storm > /dev/null
 sleep 2
 # Both measured storms run in the background so that their CPU is read
-# once every socket is open (and 1 s later: presence still drains), before
-# the sockets close.
-wait_holding() { for _ in $(seq 600); do grep -q holding "$1" && break; sleep 0.5; done; }
+# over the opening alone: from just before the load generator starts until
+# every socket is open (polled every 50 ms), not while they idle or close.
+wait_holding() { for _ in $(seq 6000); do grep -q holding "$1" && break; sleep 0.05; done; }
 cpu_mark "$floor2_pid" "$work/pg"
 "$bin/chatd_loadgen" connections --port "$floor2_port" --users "$USERS" --count "$CONNS_N" \
   --sources 4 --seconds 5 > "$work/floor.out" &
 lg=$!; pids+=("$lg")
 wait_holding "$work/floor.out"
-sleep 1
 floor_cpu=$(cpu_json "$(jget "$(grep holding "$work/floor.out")" holding)")
 wait "$lg" || true
 fl=$(tail -n 1 "$work/floor.out")
@@ -299,9 +298,9 @@ cpu_mark "$chatd_pid" "$work/pg"
   --seconds 5 > "$work/conns.out" &
 lg=$!; pids+=("$lg")
 wait_holding "$work/conns.out"
+storm_cpu=$(cpu_json "$(jget "$(grep holding "$work/conns.out")" holding)")
 sleep 1
 during=$(rss)
-storm_cpu=$(cpu_json "$(jget "$(grep holding "$work/conns.out")" holding)")
 wait "$lg" || true
 c=$(tail -n 1 "$work/conns.out")
 opened=$(jget "$c" opened); opened=${opened:-0}
