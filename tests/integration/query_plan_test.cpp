@@ -9,18 +9,23 @@
 namespace chatd::test {
 namespace {
 
-TEST(QueryPlans, HotReadsUseIndexesNotSequentialScans) {
-  TestDatabase db;
+// Migrates db and runs rows (SQL that fills the tables and ends with ANALYZE)
+// in one transaction.
+void migrate_and_fill(const TestDatabase& db, const char* rows) {
   ChatdProcess migrate({"migrate", "--database-url", db.url()});
   ASSERT_EQ(migrate.run_to_exit(), 0) << migrate.output();
-
   pqxx::connection c(db.url());
-  {
-    pqxx::work tx(c);
-    // 5,000 users, 20,000 conversations of 5 members with 10 messages each,
-    // and one long conversation (7) of 2,000 messages; every tenth message has
-    // reactions (rendering a message reads them).
-    tx.exec(R"sql(
+  pqxx::work tx(c);
+  tx.exec(rows);
+  tx.commit();
+}
+
+TEST(QueryPlans, HotReadsUseIndexesNotSequentialScans) {
+  TestDatabase db;
+  // 5,000 users, 20,000 conversations of 5 members with 10 messages each,
+  // and one long conversation (7) of 2,000 messages; every tenth message has
+  // reactions (rendering a message reads them).
+  ASSERT_NO_FATAL_FAILURE(migrate_and_fill(db, R"sql(
       INSERT INTO users (username, display_name, password_hash)
       SELECT 'u' || g, 'u' || g, 'x' FROM generate_series(1, 5000) g;
       INSERT INTO conversations (kind, title, activity_pos, created_by, last_seq)
@@ -41,9 +46,8 @@ TEST(QueryPlans, HotReadsUseIndexesNotSequentialScans) {
       SELECT conversation_id, seq, nextval('activity_pos'), 'message.created', 1, '{}'::jsonb
       FROM messages;
       ANALYZE;
-    )sql");
-    tx.commit();
-  }
+    )sql"));
+  pqxx::connection c(db.url());
   // Sample arguments: conversation 7, user 36 (a member of it), mid-history seqs.
   std::map<std::string, std::string> args = {
       {"newest page", "7, 36, 0, 9223372036854775807, 51"},
@@ -78,13 +82,8 @@ TEST(QueryPlans, HotReadsUseIndexesNotSequentialScans) {
 // request's conversation, membership and stored retry is looked up for it.
 TEST(QueryPlans, TheSendStateReadProbesByKeyEvenWhenTablesAreSmall) {
   TestDatabase db;
-  ChatdProcess migrate({"migrate", "--database-url", db.url()});
-  ASSERT_EQ(migrate.run_to_exit(), 0) << migrate.output();
-  pqxx::connection c(db.url());
-  {
-    pqxx::work tx(c);
-    // 256 users in 128 direct conversations of two, 78 messages each.
-    tx.exec(R"sql(
+  // 256 users in 128 direct conversations of two, 78 messages each.
+  ASSERT_NO_FATAL_FAILURE(migrate_and_fill(db, R"sql(
       INSERT INTO users (username, display_name, password_hash)
       SELECT 'u' || g, 'u' || g, 'x' FROM generate_series(1, 256) g;
       INSERT INTO conversations (kind, direct_key, activity_pos, created_by, last_seq)
@@ -97,9 +96,8 @@ TEST(QueryPlans, TheSendStateReadProbesByKeyEvenWhenTablesAreSmall) {
       SELECT c.id, s, 2 * c.id - s % 2, c.id || '-' || s, 'hello'
       FROM conversations c, generate_series(1, 78) s;
       ANALYZE;
-    )sql");
-    tx.commit();
-  }
+    )sql"));
+  pqxx::connection c(db.url());
   // A batch of 64 requests, one per conversation, as the batcher builds it.
   std::string batch = "[";
   for (int i = 1; i <= 64; ++i) {
