@@ -130,8 +130,9 @@ class FanOut {
   // Presence notices whose audience here was read, in the order announced;
   // at most presence_batch.
   std::deque<std::pair<Notice, std::vector<model::UserId>>> heard_;
-  // heard_.size(), for pending() on other threads; written only here, after
-  // each change to heard_.
+  // For pending() on other threads: the presence notices taken from
+  // signals_ and not yet delivered (a batch's size while its audiences are
+  // read, then heard_.size()). Written by the fan-out thread only.
   std::atomic<std::size_t> heard_waiting_{0};
 };
 
