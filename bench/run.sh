@@ -172,8 +172,12 @@ ceil4_cpu=$(cpu_json "$(msgs "$ceil4")")
 cpu_mark "" "$work/pg"
 ceil16=$(awk -v t="$(pgb 16 bench/pgbench/ceiling.sql -D users=$USERS)" 'BEGIN { printf "%.1f", t * 64 }')
 ceil16_cpu=$(cpu_json "$(msgs "$ceil16")")
-ceiling=$(awk -v a="$ceil4" -v b="$ceil16" 'BEGIN { print (a > b) ? a : b }')
-ceiling_cpu=$ceil4_cpu; [ "$ceiling" = "$ceil4" ] || ceiling_cpu=$ceil16_cpu
+# The better of the two, and its CPU (compared as numbers, kept as printed).
+if awk -v a="$ceil4" -v b="$ceil16" 'BEGIN { exit !(a >= b) }'; then
+  ceiling=$ceil4; ceiling_cpu=$ceil4_cpu
+else
+  ceiling=$ceil16; ceiling_cpu=$ceil16_cpu
+fi
 emit "pg-ceiling-64-per-txn" "$ceiling" "$ceiling" "msg/s, pgbench (baseline: itself)" \
   "\"c4\":$ceil4,\"c16\":$ceil16,$ceiling_cpu"
 # - the same ceiling in the shape of the send benchmark: one message to each
@@ -271,22 +275,26 @@ fi
 # scenarios ran at a third of the rate of the next ones whichever server
 # answered it (the floor: 5,902/s, then 14,973-17,041/s; docs/performance.md),
 # a cost of the machine's state that neither server's figure should carry.
-floor_storm() {
-  "$bin/chatd_loadgen" connections --port "$floor2_port" --users "$USERS" --count "$CONNS_N" \
-    --sources 4 --seconds 1 | tail -n 1
+# storm PORT OUT HOLD_SECONDS: a storm of CONNS_N sockets in the background
+# (its pid in lg), the load generator's output in OUT.
+storm() {
+  "$bin/chatd_loadgen" connections --port "$1" --users "$USERS" --count "$CONNS_N" --sources 4 \
+    --seconds "$3" > "$2" &
+  lg=$!; pids+=("$lg")
 }
-floor_storm > /dev/null
+# held_cpu OUT: once every socket of the storm writing OUT is open (polled
+# every 50 ms), the CPU per socket since cpu_mark: the measured storms'
+# CPU is read over the opening alone, not while they idle or close.
+held_cpu() {
+  for _ in $(seq 6000); do grep -q holding "$1" && break; sleep 0.05; done
+  cpu_json "$(jget "$(grep holding "$1")" holding)"
+}
+storm "$floor2_port" "$work/warm.out" 1
+wait "$lg" || true
 sleep 2
-# Both measured storms run in the background so that their CPU is read
-# over the opening alone: from just before the load generator starts until
-# every socket is open (polled every 50 ms), not while they idle or close.
-wait_holding() { for _ in $(seq 6000); do grep -q holding "$1" && break; sleep 0.05; done; }
 cpu_mark "$floor2_pid" "$work/pg"
-"$bin/chatd_loadgen" connections --port "$floor2_port" --users "$USERS" --count "$CONNS_N" \
-  --sources 4 --seconds 5 > "$work/floor.out" &
-lg=$!; pids+=("$lg")
-wait_holding "$work/floor.out"
-floor_cpu=$(cpu_json "$(jget "$(grep holding "$work/floor.out")" holding)")
+storm "$floor2_port" "$work/floor.out" 5
+floor_cpu=$(held_cpu "$work/floor.out")
 wait "$lg" || true
 fl=$(tail -n 1 "$work/floor.out")
 floor_rate=$(jget "$fl" connect_per_s | grep . || echo 0)
@@ -294,11 +302,8 @@ sleep 2
 rss() { awk '/VmRSS/ {print $2}' "/proc/$chatd_pid/status"; }
 before=$(rss)
 cpu_mark "$chatd_pid" "$work/pg"
-"$bin/chatd_loadgen" connections --port "$port" --users "$USERS" --count "$CONNS_N" --sources 4 \
-  --seconds 5 > "$work/conns.out" &
-lg=$!; pids+=("$lg")
-wait_holding "$work/conns.out"
-storm_cpu=$(cpu_json "$(jget "$(grep holding "$work/conns.out")" holding)")
+storm "$port" "$work/conns.out" 5
+storm_cpu=$(held_cpu "$work/conns.out")
 sleep 1
 during=$(rss)
 wait "$lg" || true
